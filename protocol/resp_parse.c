@@ -62,7 +62,8 @@ static int parse_ll(const char *s, size_t len, long long *out)
         if (len == 1)
             return 0;
     }
-    if (s[i] == '0' && len > i + 1)
+    /* the first digit is 1-9 unless the whole string is "0" (so no "-0") */
+    if (s[i] == '0' && (len > i + 1 || neg))
         return 0;
     unsigned long long v = 0;
     for (; i < len; i++) {
@@ -227,10 +228,13 @@ static enum resp_status parse_inline(struct resp_parser *p, const char *buf, siz
 }
 
 /* Find the '\r' of a header line starting at buf+from; Redis requires one
- * more byte after it (the '\n') before it will parse the line. */
-static const char *header_end(const char *buf, size_t len, size_t from)
+ * more byte after it (the '\n') before it will parse the line.  *any_cr
+ * tells whether a '\r' was seen at all: like Redis, the "too big ... count
+ * string" limit applies only while no '\r' has arrived. */
+static const char *header_end(const char *buf, size_t len, size_t from, int *any_cr)
 {
     const char *cr = memchr(buf + from, '\r', len - from);
+    *any_cr = cr != NULL;
     if (!cr || (size_t)(cr - buf) + 2 > len)
         return NULL;
     return cr;
@@ -246,9 +250,10 @@ enum resp_status resp_parse(struct resp_parser *p, const char *buf, size_t len,
         return parse_inline(p, buf, len, lim);
 
     if (p->argc < 0) {
-        const char *cr = header_end(buf, len, 0);
+        int any_cr;
+        const char *cr = header_end(buf, len, 0, &any_cr);
         if (!cr) {
-            if (len > lim->max_inline_len)
+            if (!any_cr && len > lim->max_inline_len)
                 return fail(p, INLINE_ERR_BIG_MBULK);
             return RESP_NEED_MORE;
         }
@@ -271,9 +276,10 @@ enum resp_status resp_parse(struct resp_parser *p, const char *buf, size_t len,
         if (p->bulklen < 0) {
             if (p->pos >= len)
                 return RESP_NEED_MORE;
-            const char *cr = header_end(buf, len, p->pos);
+            int any_cr;
+            const char *cr = header_end(buf, len, p->pos, &any_cr);
             if (!cr) {
-                if (len - p->pos > lim->max_inline_len)
+                if (!any_cr && len - p->pos > lim->max_inline_len)
                     return fail(p, INLINE_ERR_BIG_BULK);
                 return RESP_NEED_MORE;
             }

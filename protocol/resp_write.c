@@ -33,6 +33,8 @@ static void obuf_reserve(struct obuf *b, size_t extra)
 
 void obuf_append(struct obuf *b, const void *p, size_t n)
 {
+    if (n == 0) /* data may still be NULL: memcpy(NULL, p, 0) is undefined */
+        return;
     obuf_reserve(b, n);
     memcpy(b->data + b->len, p, n);
     b->len += n;

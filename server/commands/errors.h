@@ -1,0 +1,41 @@
+/* errors.h - every error text the command layer sends, byte-identical to
+ * Redis 7.0 (they are part of the interface: clients match on them).
+ * Protocol-level texts live with the parser in protocol/resp_parse.c. */
+#ifndef CACHET_ERRORS_H
+#define CACHET_ERRORS_H
+
+#define ERR_SYNTAX "ERR syntax error"
+#define ERR_NOT_INT "ERR value is not an integer or out of range"
+#define ERR_NOT_FLOAT "ERR value is not a valid float"
+#define ERR_OVERFLOW "ERR increment or decrement would overflow"
+#define ERR_NAN_INF "ERR increment would produce NaN or Infinity"
+#define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
+#define ERR_NO_SUCH_KEY "ERR no such key"
+#define ERR_DB_RANGE "ERR DB index is out of range"
+#define ERR_SAME_OBJECT "ERR source and destination objects are the same"
+#define ERR_OFFSET_RANGE "ERR offset is out of range"
+#define ERR_STRING_TOO_BIG "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+#define ERR_NOAUTH "NOAUTH Authentication required."
+#define ERR_WRONGPASS "WRONGPASS invalid username-password pair or user is disabled."
+#define ERR_AUTH_NOPASS \
+    "ERR AUTH <password> called without any password configured for the default user. " \
+    "Are you sure your configuration is correct?"
+#define ERR_NOPROTO "NOPROTO unsupported protocol version"
+#define ERR_MULTI_NESTED "ERR MULTI calls can not be nested"
+#define ERR_EXEC_NO_MULTI "ERR EXEC without MULTI"
+#define ERR_DISCARD_NO_MULTI "ERR DISCARD without MULTI"
+#define ERR_WATCH_IN_MULTI "ERR WATCH inside MULTI is not allowed"
+#define ERR_EXECABORT "EXECABORT Transaction discarded because of previous errors."
+#define ERR_MAXCLIENTS "ERR max number of clients reached"
+#define ERR_CLIENT_NAME "ERR Client names cannot contain spaces, newlines or special characters."
+#define ERR_NO_SUCH_CLIENT "ERR No such client"
+#define ERR_EXPIRE_INVALID_FMT "ERR invalid expire time in '%s' command"
+#define ERR_NXXX_GTLT "ERR NX and XX, GT or LT options at the same time are not compatible"
+#define ERR_GT_LT "ERR GT and LT options at the same time are not compatible"
+#define ERR_INVALID_CURSOR "ERR invalid cursor"
+#define ERR_LFU_NOT_SELECTED \
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note " \
+    "that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+#define ERR_TIMEOUT_NEG "ERR timeout is negative"
+
+#endif

@@ -1,0 +1,16 @@
+/* info.h - INFO's metrics: sums of per-thread stats, instantaneous rates and
+ * the RESETSTAT baseline. */
+#ifndef CACHET_INFO_H
+#define CACHET_INFO_H
+
+#include <stdint.h>
+
+void info_init(void);
+/* Called by worker 0's housekeeping timer: samples ops and bytes for the
+ * instantaneous_* rates and tracks the memory peak. */
+void info_sample(int64_t now_ms);
+void info_reset_stats(void);
+/* Sum of keys expired by all threads (INFO expired_keys). */
+uint64_t info_expired_keys(void);
+
+#endif

@@ -1,0 +1,286 @@
+/* util.c - see util.h. */
+#include "server/core/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+int util_str2ll(const char *s, size_t len, long long *out)
+{
+    if (len == 0 || len > 20)
+        return 0;
+    if (len == 1 && s[0] == '0') {
+        *out = 0;
+        return 1;
+    }
+    size_t i = 0;
+    int neg = 0;
+    if (s[0] == '-') {
+        neg = 1;
+        if (++i == len)
+            return 0;
+    }
+    if (s[i] < '1' || s[i] > '9')
+        return 0;
+    unsigned long long v = 0;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (ULLONG_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    if (neg) {
+        if (v > (unsigned long long)LLONG_MAX + 1)
+            return 0;
+        *out = (long long)(0 - v);
+    } else {
+        if (v > (unsigned long long)LLONG_MAX)
+            return 0;
+        *out = (long long)v;
+    }
+    return 1;
+}
+
+int util_str2ld(const char *s, size_t len, long double *out)
+{
+    char buf[5 * 1024];
+    if (len == 0 || len >= sizeof(buf))
+        return 0;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (isspace((unsigned char)buf[0]))
+        return 0;
+    char *end;
+    errno = 0;
+    long double v = strtold(buf, &end);
+    if ((size_t)(end - buf) != len || isnan(v))
+        return 0;
+    if (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int util_str2d(const char *s, size_t len, double *out)
+{
+    char buf[256];
+    if (len == 0 || len >= sizeof(buf))
+        return 0;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (isspace((unsigned char)buf[0]))
+        return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(buf, &end);
+    if ((size_t)(end - buf) != len || isnan(v))
+        return 0;
+    if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int util_ld2str(char *buf, size_t cap, long double v)
+{
+    if (isinf(v)) {
+        if (cap < 5)
+            return 0;
+        int l = snprintf(buf, cap, "%s", v > 0 ? "inf" : "-inf");
+        return l;
+    }
+    int l = snprintf(buf, cap, "%.17Lf", v);
+    if (l < 0 || (size_t)l + 1 > cap)
+        return 0;
+    if (strchr(buf, '.')) {
+        char *p = buf + l - 1;
+        while (*p == '0') {
+            p--;
+            l--;
+        }
+        if (*p == '.')
+            l--;
+    }
+    if (l == 2 && buf[0] == '-' && buf[1] == '0') {
+        buf[0] = '0';
+        l = 1;
+    }
+    buf[l] = '\0';
+    return l;
+}
+
+static int chr_eq(char a, char b, int nocase)
+{
+    if (nocase)
+        return tolower((unsigned char)a) == tolower((unsigned char)b);
+    return a == b;
+}
+
+/* Match a bracket class at pat (just after '['); advances *pp past ']'. */
+static int match_class(const char **pp, const char *pend, char c, int nocase)
+{
+    const char *p = *pp;
+    int neg = 0, match = 0;
+    if (p < pend && *p == '^') {
+        neg = 1;
+        p++;
+    }
+    for (;;) {
+        if (p >= pend) { /* unterminated: Redis treats end as close */
+            break;
+        }
+        if (*p == '\\' && p + 1 < pend) {
+            p++;
+            if (chr_eq(*p, c, nocase))
+                match = 1;
+        } else if (*p == ']') {
+            break;
+        } else if (p + 2 < pend && p[1] == '-') {
+            unsigned char lo = (unsigned char)p[0], hi = (unsigned char)p[2];
+            unsigned char cc = (unsigned char)c;
+            if (lo > hi) {
+                unsigned char t = lo;
+                lo = hi;
+                hi = t;
+            }
+            if (nocase) {
+                lo = (unsigned char)tolower(lo);
+                hi = (unsigned char)tolower(hi);
+                cc = (unsigned char)tolower(cc);
+            }
+            if (cc >= lo && cc <= hi)
+                match = 1;
+            p += 2;
+        } else if (chr_eq(*p, c, nocase)) {
+            match = 1;
+        }
+        p++;
+    }
+    *pp = p; /* at ']' or end */
+    return neg ? !match : match;
+}
+
+static int glob_rec(const char *p, const char *pend, const char *s, const char *send,
+                    int nocase, int depth)
+{
+    if (depth > 1000) /* a pattern of thousands of stars must not blow the stack */
+        return 0;
+    while (p < pend) {
+        switch (*p) {
+        case '*':
+            while (p + 1 < pend && p[1] == '*')
+                p++;
+            if (p + 1 == pend)
+                return 1;
+            for (const char *t = s; t <= send; t++)
+                if (glob_rec(p + 1, pend, t, send, nocase, depth + 1))
+                    return 1;
+            return 0;
+        case '?':
+            if (s >= send)
+                return 0;
+            s++;
+            break;
+        case '[': {
+            if (s >= send)
+                return 0;
+            p++;
+            if (!match_class(&p, pend, *s, nocase))
+                return 0;
+            s++;
+            break;
+        }
+        case '\\':
+            if (p + 1 < pend)
+                p++;
+            /* fall through */
+        default:
+            if (s >= send || !chr_eq(*p, *s, nocase))
+                return 0;
+            s++;
+            break;
+        }
+        if (p < pend)
+            p++;
+    }
+    return s == send;
+}
+
+int util_glob(const char *pat, size_t plen, const char *s, size_t slen, int nocase)
+{
+    return glob_rec(pat, pat + plen, s, s + slen, nocase, 0);
+}
+
+int util_mem_parse(const char *s, long long *out)
+{
+    const char *u = s;
+    while (*u && (isdigit((unsigned char)*u) || (u == s && *u == '-')))
+        u++;
+    long long mul = 1;
+    if (!*u)
+        mul = 1;
+    else if (!strcasecmp(u, "b"))
+        mul = 1;
+    else if (!strcasecmp(u, "k"))
+        mul = 1000;
+    else if (!strcasecmp(u, "kb"))
+        mul = 1024;
+    else if (!strcasecmp(u, "m"))
+        mul = 1000LL * 1000;
+    else if (!strcasecmp(u, "mb"))
+        mul = 1024LL * 1024;
+    else if (!strcasecmp(u, "g"))
+        mul = 1000LL * 1000 * 1000;
+    else if (!strcasecmp(u, "gb"))
+        mul = 1024LL * 1024 * 1024;
+    else
+        return 0;
+    long long v;
+    if (!util_str2ll(s, (size_t)(u - s), &v))
+        return 0;
+    if (v != 0 && (v > LLONG_MAX / mul || v < LLONG_MIN / mul))
+        return 0;
+    *out = v * mul;
+    return 1;
+}
+
+void util_bytes_human(char *buf, size_t cap, unsigned long long n)
+{
+    double d = (double)n;
+    if (n < 1024)
+        snprintf(buf, cap, "%lluB", n);
+    else if (n < 1024ULL * 1024)
+        snprintf(buf, cap, "%.2fK", d / 1024);
+    else if (n < 1024ULL * 1024 * 1024)
+        snprintf(buf, cap, "%.2fM", d / (1024.0 * 1024));
+    else if (n < 1024ULL * 1024 * 1024 * 1024)
+        snprintf(buf, cap, "%.2fG", d / (1024.0 * 1024 * 1024));
+    else
+        snprintf(buf, cap, "%.2fT", d / (1024.0 * 1024 * 1024 * 1024));
+}
+
+void util_random_hex(char *buf, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[64];
+    size_t want = (n + 1) / 2 > sizeof(raw) ? sizeof(raw) : (n + 1) / 2;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd >= 0 ? read(fd, raw, want) : -1;
+    if (fd >= 0)
+        close(fd);
+    for (size_t i = 0; i < want; i++)
+        if (got < (ssize_t)want)
+            raw[i] = (unsigned char)rand();
+    for (size_t i = 0; i < n; i++)
+        buf[i] = hex[(raw[(i / 2) % sizeof(raw)] >> ((i & 1) * 4)) & 15];
+    buf[n] = '\0';
+}

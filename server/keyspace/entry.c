@@ -1,0 +1,210 @@
+/* entry.c - building and reading entries; see entry.h for the layout. */
+#include "server/keyspace/entry.h"
+
+#include "protocol/resp_write.h"
+#include "server/core/mem.h"
+#include "server/core/util.h"
+
+/* Allocate an entry with room for a value area of vsize bytes; writes the
+ * header, expiry block and key.  Returns the entry; *val = value area. */
+static struct entry *entry_alloc(const char *key, size_t klen, size_t vsize, int64_t expire_ms,
+                                 int type, int enc, uint8_t **val)
+{
+    size_t exp = expire_ms >= 0 ? ENTRY_EXP_SIZE : 0;
+    size_t size = ENTRY_HDR_SIZE + exp + varint_len(klen) + klen + vsize;
+    struct entry *e = xmalloc(size);
+    e->next = NULL;
+    e->access = 0;
+    e->tenc = (uint8_t)((type << 4) | enc);
+    e->flags = exp ? E_VOLATILE : 0;
+    uint8_t *p = e->data;
+    if (exp) {
+        memcpy(p, &expire_ms, 8);
+        memset(p + 8, 0, 4);
+        p += ENTRY_EXP_SIZE;
+    }
+    p += varint_put(p, klen);
+    memcpy(p, key, klen);
+    *val = p + klen;
+    return e;
+}
+
+struct entry *entry_new_int(const char *key, size_t klen, int64_t v, int64_t expire_ms)
+{
+    uint8_t *val;
+    struct entry *e = entry_alloc(key, klen, 8, expire_ms, T_STRING, ENC_INT, &val);
+    memcpy(val, &v, 8);
+    return e;
+}
+
+struct entry *entry_new_string(const char *key, size_t klen, const char *v, size_t vlen,
+                               int64_t expire_ms)
+{
+    long long ll;
+    if (vlen <= 20 && util_str2ll(v, vlen, &ll))
+        return entry_new_int(key, klen, ll, expire_ms);
+    return entry_new_emb(key, klen, v, vlen, expire_ms);
+}
+
+struct entry *entry_new_emb(const char *key, size_t klen, const char *v, size_t vlen,
+                            int64_t expire_ms)
+{
+    uint8_t *val;
+    struct entry *e = entry_alloc(key, klen, varint_len(vlen) + vlen, expire_ms, T_STRING,
+                                  ENC_EMB, &val);
+    val += varint_put(val, vlen);
+    memcpy(val, v, vlen);
+    return e;
+}
+
+struct entry *entry_new_raw(const char *key, size_t klen, const char *v, size_t vlen,
+                            size_t cap, int64_t expire_ms)
+{
+    uint8_t *val;
+    struct entry *e = entry_alloc(key, klen, 8 + varint_len(UINT32_MAX), expire_ms, T_STRING,
+                                  ENC_RAW, &val);
+    char *buf = xmalloc(cap > vlen ? cap : vlen);
+    memcpy(buf, v, vlen);
+    entry_raw_set(e, buf, vlen);
+    return e;
+}
+
+char *entry_raw_buf(const struct entry *e, size_t *len)
+{
+    const uint8_t *val = entry_value_area(e);
+    char *buf;
+    memcpy(&buf, val, 8);
+    uint64_t l;
+    varint_get(val + 8, &l);
+    *len = (size_t)l;
+    return buf;
+}
+
+void entry_raw_set(struct entry *e, char *buf, size_t len)
+{
+    uint8_t *val = entry_value_area(e);
+    memcpy(val, &buf, 8);
+    /* fixed-width varint (5 bytes) so the length can change in place */
+    uint64_t v = len;
+    for (int i = 0; i < 5; i++) {
+        val[8 + i] = (uint8_t)((v & 0x7f) | (i < 4 ? 0x80 : 0));
+        v >>= 7;
+    }
+}
+
+int64_t entry_int(const struct entry *e)
+{
+    int64_t v;
+    memcpy(&v, entry_value_area(e), 8);
+    return v;
+}
+
+const char *entry_str(const struct entry *e, char *buf, size_t *len)
+{
+    switch (entry_enc(e)) {
+    case ENC_INT:
+        *len = (size_t)ll_to_str(buf, entry_int(e));
+        return buf;
+    case ENC_RAW:
+        return entry_raw_buf(e, len);
+    default: {
+        const uint8_t *val = entry_value_area(e);
+        uint64_t l;
+        size_t n = varint_get(val, &l);
+        *len = (size_t)l;
+        return (const char *)val + n;
+    }
+    }
+}
+
+size_t entry_mem(const struct entry *e)
+{
+    size_t m = mem_usable((void *)e);
+    if (entry_enc(e) == ENC_RAW) {
+        size_t len;
+        m += mem_usable(entry_raw_buf(e, &len));
+    }
+    return m;
+}
+
+void entry_free_shell(struct entry *e)
+{
+    free(e);
+}
+
+void entry_free(struct entry *e)
+{
+    if (!e)
+        return;
+    if (entry_enc(e) == ENC_RAW) {
+        size_t len;
+        free(entry_raw_buf(e, &len));
+    }
+    free(e);
+}
+
+struct entry *entry_reshape(const struct entry *e, const char *key, size_t klen,
+                            int64_t expire_ms)
+{
+    size_t oklen;
+    const char *okey = entry_key(e, &oklen);
+    const uint8_t *oldval = (const uint8_t *)okey + oklen;
+    size_t vsize;
+    switch (entry_enc(e)) {
+    case ENC_INT: vsize = 8; break;
+    case ENC_RAW: vsize = 8 + 5; break;
+    default: {
+        uint64_t l;
+        size_t n = varint_get(oldval, &l);
+        vsize = n + (size_t)l;
+    }
+    }
+    uint8_t *val;
+    struct entry *n = entry_alloc(key ? key : okey, key ? klen : oklen, vsize, expire_ms,
+                                  entry_type(e), entry_enc(e), &val);
+    memcpy(val, oldval, vsize);
+    n->access = e->access;
+    return n;
+}
+
+struct entry *entry_with_expire(const struct entry *e, int64_t expire_ms)
+{
+    return entry_reshape(e, NULL, 0, expire_ms);
+}
+
+struct entry *entry_dup(const struct entry *e, const char *key, size_t klen, int64_t expire_ms)
+{
+    char buf[24];
+    size_t vlen;
+    const char *v = entry_str(e, buf, &vlen);
+    struct entry *n;
+    switch (entry_enc(e)) {
+    case ENC_INT: n = entry_new_int(key, klen, entry_int(e), expire_ms); break;
+    case ENC_RAW: n = entry_new_raw(key, klen, v, vlen, vlen, expire_ms); break;
+    default: n = entry_new_string(key, klen, v, vlen, expire_ms); break;
+    }
+    n->access = e->access;
+    return n;
+}
+
+const char *entry_type_name(const struct entry *e)
+{
+    switch (entry_type(e)) {
+    case T_STRING: return "string";
+    default: return "none";
+    }
+}
+
+const char *entry_encoding_name(const struct entry *e)
+{
+    switch (entry_enc(e)) {
+    case ENC_INT: return "int";
+    case ENC_RAW: return "raw";
+    default: {
+        size_t len;
+        char buf[24];
+        entry_str(e, buf, &len);
+        return len <= EMBSTR_MAX ? "embstr" : "raw";
+    }
+    }
+}

@@ -1,0 +1,268 @@
+/* htable.c - see htable.h. */
+#include "server/keyspace/htable.h"
+
+#include <stdlib.h>
+#include <xxhash.h>
+
+#include "server/core/mem.h"
+#include "server/core/rng.h"
+
+#define HT_MIN_SIZE 4
+
+/* INFO reads the counter without the shard lock (shard.h rule 5). */
+static void mem_add(struct htable *h, long long d)
+{
+    __atomic_store_n(h->memctr, *h->memctr + (size_t)d, __ATOMIC_RELAXED);
+}
+/* Each operation moves one bucket; an empty run is cut at 10x that so a
+ * sparse table cannot make one request walk thousands of empty slots. */
+#define EMPTY_VISITS_PER_BUCKET 10
+
+uint64_t ht_hash(const char *key, size_t klen)
+{
+    return XXH3_64bits(key, klen);
+}
+
+void ht_init(struct htable *h, size_t *memctr)
+{
+    h->t[0] = h->t[1] = NULL;
+    h->size[0] = h->size[1] = 0;
+    h->used[0] = h->used[1] = 0;
+    h->rehash_idx = -1;
+    h->memctr = memctr;
+}
+
+static void table_free(struct htable *h, int i)
+{
+    if (h->t[i]) {
+        mem_add(h, -(long long)mem_usable(h->t[i]));
+        free(h->t[i]);
+    }
+    h->t[i] = NULL;
+    h->size[i] = 0;
+    h->used[i] = 0;
+}
+
+void ht_deinit(struct htable *h, void (*free_fn)(struct entry *, void *), void *arg)
+{
+    for (int i = 0; i < 2; i++) {
+        for (uint64_t b = 0; b < h->size[i]; b++) {
+            struct entry *e = h->t[i][b];
+            while (e) {
+                struct entry *next = e->next;
+                if (free_fn)
+                    free_fn(e, arg);
+                e = next;
+            }
+        }
+        table_free(h, i);
+    }
+    h->rehash_idx = -1;
+}
+
+static int rehashing(const struct htable *h)
+{
+    return h->rehash_idx >= 0;
+}
+
+static void start_resize(struct htable *h, uint64_t want)
+{
+    uint64_t size = HT_MIN_SIZE;
+    while (size < want)
+        size <<= 1;
+    if (size == h->size[0])
+        return;
+    struct entry **t = xcalloc(size, sizeof(*t));
+    mem_add(h, (long long)mem_usable(t));
+    if (!h->t[0]) { /* first allocation: nothing to move */
+        h->t[0] = t;
+        h->size[0] = size;
+        return;
+    }
+    h->t[1] = t;
+    h->size[1] = size;
+    h->used[1] = 0;
+    h->rehash_idx = 0;
+}
+
+int ht_rehash_step(struct htable *h, int buckets)
+{
+    if (!rehashing(h))
+        return 0;
+    int empty = buckets * EMPTY_VISITS_PER_BUCKET;
+    uint64_t mask1 = h->size[1] - 1;
+    while (buckets-- && h->used[0]) {
+        while (!h->t[0][h->rehash_idx]) {
+            h->rehash_idx++;
+            if (--empty == 0)
+                return 1;
+        }
+        struct entry *e = h->t[0][h->rehash_idx];
+        while (e) {
+            struct entry *next = e->next;
+            size_t klen;
+            const char *k = entry_key(e, &klen);
+            uint64_t b = ht_hash(k, klen) & mask1;
+            e->next = h->t[1][b];
+            h->t[1][b] = e;
+            h->used[0]--;
+            h->used[1]++;
+            e = next;
+        }
+        h->t[0][h->rehash_idx] = NULL;
+        h->rehash_idx++;
+    }
+    if (h->used[0] == 0) {
+        mem_add(h, -(long long)mem_usable(h->t[0]));
+        free(h->t[0]);
+        h->t[0] = h->t[1];
+        h->size[0] = h->size[1];
+        h->used[0] = h->used[1];
+        h->t[1] = NULL;
+        h->size[1] = h->used[1] = 0;
+        h->rehash_idx = -1;
+        return 0;
+    }
+    return 1;
+}
+
+int ht_find(struct htable *h, const char *key, size_t klen, uint64_t hash, struct ht_pos *pos)
+{
+    for (int i = 0; i < 2; i++) {
+        if (!h->size[i])
+            continue;
+        struct entry **link = &h->t[i][hash & (h->size[i] - 1)];
+        while (*link) {
+            size_t el;
+            const char *ek = entry_key(*link, &el);
+            if (el == klen && memcmp(ek, key, klen) == 0) {
+                pos->link = link;
+                pos->table = i;
+                return 1;
+            }
+            link = &(*link)->next;
+        }
+        if (!rehashing(h))
+            break;
+    }
+    return 0;
+}
+
+void ht_insert(struct htable *h, struct entry *e, uint64_t hash)
+{
+    if (rehashing(h))
+        ht_rehash_step(h, 1);
+    else if (ht_count(h) + 1 > h->size[0])
+        start_resize(h, (ht_count(h) + 1) * 2);
+    int i = rehashing(h) ? 1 : 0;
+    struct entry **b = &h->t[i][hash & (h->size[i] - 1)];
+    e->next = *b;
+    *b = e;
+    h->used[i]++;
+}
+
+struct entry *ht_remove(struct htable *h, struct ht_pos *pos)
+{
+    struct entry *e = *pos->link;
+    *pos->link = e->next;
+    e->next = NULL;
+    h->used[pos->table]--;
+    return e;
+}
+
+struct entry *ht_replace(struct htable *h, struct ht_pos *pos, struct entry *n)
+{
+    (void)h;
+    struct entry *old = *pos->link;
+    n->next = old->next;
+    *pos->link = n;
+    old->next = NULL;
+    return old;
+}
+
+void ht_maybe_shrink(struct htable *h)
+{
+    if (rehashing(h) || h->size[0] <= HT_MIN_SIZE)
+        return;
+    /* Below 1/8 full: halve the memory, as Redis does under 10% fill. */
+    if (h->used[0] * 8 < h->size[0])
+        start_resize(h, h->used[0] > HT_MIN_SIZE ? h->used[0] : HT_MIN_SIZE);
+}
+
+void ht_foreach(struct htable *h, void (*fn)(struct entry *, void *), void *arg)
+{
+    for (int i = 0; i < 2; i++)
+        for (uint64_t b = 0; b < h->size[i]; b++)
+            for (struct entry *e = h->t[i][b]; e; e = e->next)
+                fn(e, arg);
+}
+
+static uint64_t rev(uint64_t v)
+{
+    uint64_t r = 0;
+    for (int i = 0; i < 64; i++) {
+        r = (r << 1) | (v & 1);
+        v >>= 1;
+    }
+    return r;
+}
+
+static void emit_bucket(struct entry *e, void (*fn)(struct entry *, void *), void *arg)
+{
+    while (e) {
+        struct entry *next = e->next;
+        fn(e, arg);
+        e = next;
+    }
+}
+
+uint64_t ht_scan(struct htable *h, uint64_t v, void (*fn)(struct entry *, void *), void *arg)
+{
+    if (ht_count(h) == 0 || !h->size[0])
+        return 0;
+    if (!rehashing(h)) {
+        uint64_t m0 = h->size[0] - 1;
+        emit_bucket(h->t[0][v & m0], fn, arg);
+        v |= ~m0;
+        v = rev(v);
+        v++;
+        return rev(v);
+    }
+    int small = h->size[0] <= h->size[1] ? 0 : 1, large = 1 - small;
+    uint64_t m0 = h->size[small] - 1, m1 = h->size[large] - 1;
+    emit_bucket(h->t[small][v & m0], fn, arg);
+    /* every bucket of the larger table that expands the small one's bucket */
+    do {
+        emit_bucket(h->t[large][v & m1], fn, arg);
+        v |= ~m1;
+        v = rev(v);
+        v++;
+        v = rev(v);
+    } while (v & (m0 ^ m1));
+    return v;
+}
+
+struct entry *ht_random(struct htable *h, uint64_t *rng)
+{
+    if (ht_count(h) == 0)
+        return NULL;
+    struct entry *e = NULL;
+    for (int tries = 0; !e && tries < 64; tries++) {
+        int i = (rehashing(h) && (rng_next(rng) & 1)) ? 1 : 0;
+        if (!h->size[i] || !h->used[i])
+            i = 1 - i;
+        e = h->t[i][rng_next(rng) & (h->size[i] - 1)];
+    }
+    for (int i = 0; !e && i < 2; i++) /* sparse table: walk from a random spot */
+        for (uint64_t b = 0, s = h->size[i] ? rng_next(rng) : 0; !e && b < h->size[i]; b++)
+            e = h->t[i][(s + b) & (h->size[i] - 1)];
+    if (!e)
+        return NULL;
+    unsigned len = 0;
+    for (struct entry *x = e; x; x = x->next)
+        len++;
+    unsigned pick = (unsigned)(rng_next(rng) % len);
+    while (pick--)
+        e = e->next;
+    return e;
+}

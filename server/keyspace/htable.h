@@ -1,0 +1,69 @@
+/* htable.h - chained hash table of entries with incremental rehashing.
+ *
+ * Owns: bucket arrays and chain links (entry->next).  Must not: free
+ * entries, know about expiry or types.  Callers hold the owning shard's
+ * lock for every call.
+ *
+ * Resizing never stops the world: a resize allocates the new bucket array
+ * and moves a bounded number of buckets per operation (and per
+ * housekeeping slice), as Redis's dict does, so no single request pays for
+ * moving a large table (steps run on insert, never on lookup, so a
+ * position found by ht_find survives other lookups).  While two tables exist, lookups check both and
+ * inserts go to the new one.  ht_scan uses Redis's reverse-binary cursor,
+ * which visits every element present for the whole scan at least once even
+ * if the table grows or shrinks between calls.
+ */
+#ifndef CACHET_HTABLE_H
+#define CACHET_HTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/keyspace/entry.h"
+
+struct htable {
+    struct entry **t[2];
+    uint64_t size[2]; /* 0 or a power of two */
+    uint64_t used[2];
+    int64_t rehash_idx; /* -1 when not rehashing */
+    size_t *memctr;     /* bucket-array bytes are accounted here */
+};
+
+/* A found entry's place.  Valid until the next ht_insert or rehash step
+ * (those move chains); finds and removals of other keys keep it valid only
+ * if they are not in the same chain, so use a position right away. */
+struct ht_pos {
+    struct entry **link; /* the pointer that points at the entry */
+    int table;
+};
+
+uint64_t ht_hash(const char *key, size_t klen);
+
+void ht_init(struct htable *h, size_t *memctr);
+/* Frees the bucket arrays; entries are handed to free_fn first. */
+void ht_deinit(struct htable *h, void (*free_fn)(struct entry *, void *), void *arg);
+
+static inline uint64_t ht_count(const struct htable *h) { return h->used[0] + h->used[1]; }
+
+/* Find key; returns 1 and fills *pos, or 0. */
+int ht_find(struct htable *h, const char *key, size_t klen, uint64_t hash, struct ht_pos *pos);
+/* Insert an entry whose key is absent. */
+void ht_insert(struct htable *h, struct entry *e, uint64_t hash);
+/* Remove the entry at pos from its chain (not freed); returns it. */
+struct entry *ht_remove(struct htable *h, struct ht_pos *pos);
+/* Put `n` where the entry at pos is (same key); returns the old entry. */
+struct entry *ht_replace(struct htable *h, struct ht_pos *pos, struct entry *n);
+
+/* Rehash up to `buckets` buckets; returns 1 if rehashing continues. */
+int ht_rehash_step(struct htable *h, int buckets);
+/* Shrink if mostly empty; called by housekeeping, not on the request path. */
+void ht_maybe_shrink(struct htable *h);
+
+/* Visit every entry (no modification from fn). */
+void ht_foreach(struct htable *h, void (*fn)(struct entry *, void *), void *arg);
+/* One SCAN step: visits one logical bucket; returns the next cursor. */
+uint64_t ht_scan(struct htable *h, uint64_t cursor, void (*fn)(struct entry *, void *), void *arg);
+/* A random entry or NULL when empty. */
+struct entry *ht_random(struct htable *h, uint64_t *rng);
+
+#endif

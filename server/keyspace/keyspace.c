@@ -1,0 +1,233 @@
+/* keyspace.c - see keyspace.h. */
+#include "server/keyspace/keyspace.h"
+
+#include <stdlib.h>
+
+#include "eviction/policy.h"
+#include "server/core/clock.h"
+#include "server/core/mem.h"
+
+void key_init(struct key *k, const char *p, size_t len)
+{
+    k->p = p;
+    k->len = len;
+    k->hash = ht_hash(p, len);
+    k->s = ks_shard(ks_shard_index(k->hash));
+}
+
+static void account_in(struct shard *s, struct db_slot *d, struct entry *e)
+{
+    if (e->flags & E_VOLATILE)
+        vol_add(&d->vol, e);
+    shard_mem_add(s, (long long)entry_mem(e));
+}
+
+static void account_out(struct shard *s, struct db_slot *d, struct entry *e)
+{
+    if (e->flags & E_VOLATILE)
+        vol_remove(&d->vol, e);
+    shard_mem_add(s, -(long long)entry_mem(e));
+}
+
+/* Remove and free the entry at pos (already known expired or deleted). */
+static void drop(struct shard *s, struct db_slot *d, struct ht_pos *pos)
+{
+    struct entry *e = ht_remove(&d->ht, pos);
+    account_out(s, d, e);
+    entry_free(e);
+}
+
+struct entry *ks_lookup(const struct ks_env *env, int db, const struct key *k, int flags)
+{
+    struct db_slot *d = &k->s->db[db];
+    struct ht_pos pos;
+    if (!ht_find(&d->ht, k->p, k->len, k->hash, &pos))
+        return NULL;
+    struct entry *e = *pos.link;
+    int64_t exp = entry_expire(e);
+    if (exp >= 0 && exp <= env->now_ms) {
+        drop(k->s, d, &pos);
+        shard_signal_key(k->s, db, k->p, k->len, k->hash);
+        if (env->expired)
+            __atomic_store_n(env->expired, *env->expired + 1, __ATOMIC_RELAXED);
+        return NULL;
+    }
+    if (flags == KS_TOUCH)
+        evict_on_access(e, env->now_ms);
+    return e;
+}
+
+void ks_store(const struct ks_env *env, int db, const struct key *k, struct entry *e)
+{
+    struct shard *s = k->s;
+    struct db_slot *d = &s->db[db];
+    struct ht_pos pos;
+    evict_on_access(e, env->now_ms);
+    if (ht_find(&d->ht, k->p, k->len, k->hash, &pos)) {
+        struct entry *old = ht_replace(&d->ht, &pos, e);
+        if ((old->flags & E_VOLATILE) && (e->flags & E_VOLATILE)) {
+            vol_replace(&d->vol, old, e);
+            shard_mem_add(s, (long long)entry_mem(e) - (long long)entry_mem(old));
+        } else {
+            account_out(s, d, old);
+            account_in(s, d, e);
+        }
+        entry_free(old);
+    } else {
+        ht_insert(&d->ht, e, k->hash);
+        account_in(s, d, e);
+    }
+    shard_signal_key(s, db, k->p, k->len, k->hash);
+}
+
+int ks_delete(const struct ks_env *env, int db, const struct key *k)
+{
+    if (!ks_lookup(env, db, k, KS_NOTOUCH))
+        return 0;
+    struct db_slot *d = &k->s->db[db];
+    struct ht_pos pos;
+    ht_find(&d->ht, k->p, k->len, k->hash, &pos);
+    drop(k->s, d, &pos);
+    shard_signal_key(k->s, db, k->p, k->len, k->hash);
+    return 1;
+}
+
+struct entry *ks_set_expire(const struct ks_env *env, int db, const struct key *k,
+                            struct entry *e, int64_t when_ms)
+{
+    struct shard *s = k->s;
+    struct db_slot *d = &s->db[db];
+    int was = (e->flags & E_VOLATILE) != 0, will = when_ms >= 0;
+    if (was && will) { /* same shape: rewrite in place */
+        entry_set_expire_field(e, when_ms);
+        shard_signal_key(s, db, k->p, k->len, k->hash);
+        return e;
+    }
+    if (!was && !will)
+        return e;
+    struct ht_pos pos;
+    ht_find(&d->ht, k->p, k->len, k->hash, &pos);
+    struct entry *n = entry_with_expire(e, when_ms);
+    ht_replace(&d->ht, &pos, n);
+    if (was)
+        vol_remove(&d->vol, e);
+    if (will)
+        vol_add(&d->vol, n);
+    shard_mem_add(s, (long long)mem_usable(n) - (long long)mem_usable(e));
+    entry_free_shell(e); /* any value buffer moved to n */
+    shard_signal_key(s, db, k->p, k->len, k->hash);
+    return n;
+}
+
+struct entry *ks_detach(const struct ks_env *env, int db, const struct key *k)
+{
+    if (!ks_lookup(env, db, k, KS_NOTOUCH))
+        return NULL;
+    struct db_slot *d = &k->s->db[db];
+    struct ht_pos pos;
+    ht_find(&d->ht, k->p, k->len, k->hash, &pos);
+    struct entry *e = ht_remove(&d->ht, &pos);
+    account_out(k->s, d, e);
+    shard_signal_key(k->s, db, k->p, k->len, k->hash);
+    return e;
+}
+
+void ks_value_resized(struct shard *s, size_t old_bytes, size_t new_bytes)
+{
+    shard_mem_add(s, (long long)new_bytes - (long long)old_bytes);
+}
+
+void ks_modified(int db, const struct key *k)
+{
+    shard_signal_key(k->s, db, k->p, k->len, k->hash);
+}
+
+static void free_entry_cb(struct entry *e, void *arg)
+{
+    struct shard *s = arg;
+    shard_mem_add(s, -(long long)entry_mem(e));
+    entry_free(e);
+}
+
+uint64_t ks_flush_db_locked(struct shard *s, int db)
+{
+    struct db_slot *d = &s->db[db];
+    uint64_t n = ht_count(&d->ht);
+    if (s->nwatch)
+        shard_signal_db(s, db);
+    __atomic_store_n(&s->dirty, s->dirty + n, __ATOMIC_RELAXED);
+    ht_deinit(&d->ht, free_entry_cb, s);
+    ht_init(&d->ht, &s->mem);
+    free(d->vol.v);
+    d->vol.v = NULL;
+    d->vol.n = d->vol.cap = d->vol.cursor = 0;
+    return n;
+}
+
+void ks_swap_db_locked(struct shard *s, int a, int b)
+{
+    if (s->nwatch) {
+        shard_signal_db(s, a);
+        shard_signal_db(s, b);
+    }
+    struct db_slot t = s->db[a];
+    s->db[a] = s->db[b];
+    s->db[b] = t;
+}
+
+void ks_db_counts(int db, uint64_t *keys, uint64_t *volatile_keys)
+{
+    uint64_t k = 0, v = 0;
+    for (uint32_t i = 0; i < ks_nshards(); i++) {
+        struct shard *s = ks_shard(i);
+        shard_lock(s);
+        k += ht_count(&s->db[db].ht);
+        v += s->db[db].vol.n;
+        shard_unlock(s);
+    }
+    *keys = k;
+    *volatile_keys = v;
+}
+
+/* The sweep visits entries from the cursor onwards; a deleted slot is
+ * refilled by the array's last element (swap-remove), so the cursor stays
+ * put after a deletion.  Each call covers n/slices_per_sec + 1 slots, so
+ * every volatile key is examined about once a second whatever its TTL,
+ * and the time budget (checked every 32 visits) caps how long the shard
+ * lock is held. */
+uint64_t ks_expire_slice(struct shard *s, int64_t now_ms, int64_t budget_us, int slices_per_sec)
+{
+    uint64_t expired = 0;
+    int64_t start = clock_mono_us();
+    shard_lock(s);
+    for (int db = 0; db < ks_ndb(); db++) {
+        struct db_slot *d = &s->db[db];
+        if (!d->vol.n)
+            continue;
+        uint32_t quota = d->vol.n / (uint32_t)slices_per_sec + 1;
+        for (uint32_t visited = 0; visited < quota && d->vol.n; visited++) {
+            if (d->vol.cursor >= d->vol.n)
+                d->vol.cursor = 0;
+            struct entry *e = d->vol.v[d->vol.cursor];
+            if (entry_expire(e) <= now_ms) {
+                size_t klen;
+                const char *key = entry_key(e, &klen);
+                uint64_t h = ht_hash(key, klen);
+                struct ht_pos pos;
+                if (ht_find(&d->ht, key, klen, h, &pos)) {
+                    shard_signal_key(s, db, key, klen, h);
+                    drop(s, d, &pos);
+                    expired++;
+                }
+            } else {
+                d->vol.cursor++;
+            }
+            if ((visited & 31) == 31 && clock_mono_us() - start > budget_us)
+                goto out;
+        }
+        ht_maybe_shrink(&d->ht);
+    }
+out:
+    shard_unlock(s);
+    return expired;
+}

@@ -1,0 +1,67 @@
+/* keyspace.h - key-level operations with Redis's expiry semantics.
+ *
+ * Every function here expects the key's shard lock held (shard.h rules).
+ * Lazy expiry lives here: a lookup that finds an expired key deletes it and
+ * reports absence, so no caller can return an expired value.  Every
+ * mutation signals the shard's watchers (WATCH) and bumps its dirty count;
+ * handlers cannot forget to, because they mutate only through these calls.
+ */
+#ifndef CACHET_KEYSPACE_H
+#define CACHET_KEYSPACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/keyspace/entry.h"
+#include "server/keyspace/shard.h"
+
+/* A key as a command names it: bytes, hash (computed once), its shard. */
+struct key {
+    const char *p;
+    size_t len;
+    uint64_t hash;
+    struct shard *s;
+};
+
+void key_init(struct key *k, const char *p, size_t len);
+
+/* Per-call context: the cached clock and where to count expirations. */
+struct ks_env {
+    int64_t now_ms;
+    uint64_t *expired; /* the calling thread's expired_keys counter */
+};
+
+#define KS_TOUCH 0   /* a normal access: update LRU/LFU metadata */
+#define KS_NOTOUCH 1 /* OBJECT, TYPE-like introspection */
+
+/* The live entry for k in db, or NULL. */
+struct entry *ks_lookup(const struct ks_env *env, int db, const struct key *k, int flags);
+/* Insert e under k (e's key must equal k), replacing any existing entry. */
+void ks_store(const struct ks_env *env, int db, const struct key *k, struct entry *e);
+/* Delete k; returns 1 if a live key was removed. */
+int ks_delete(const struct ks_env *env, int db, const struct key *k);
+/* Give e (currently stored under k) a new expiry (ms; < 0 = persist);
+ * returns the entry now stored (it may have moved). */
+struct entry *ks_set_expire(const struct ks_env *env, int db, const struct key *k,
+                            struct entry *e, int64_t when_ms);
+/* Remove the live entry from the table without freeing it (RENAME, MOVE). */
+struct entry *ks_detach(const struct ks_env *env, int db, const struct key *k);
+/* Account for a change in an entry's value buffer made in place. */
+void ks_value_resized(struct shard *s, size_t old_bytes, size_t new_bytes);
+/* Record an in-place modification of k (signals watchers). */
+void ks_modified(int db, const struct key *k);
+
+/* Delete every key of db in shard s (caller holds the lock). */
+uint64_t ks_flush_db_locked(struct shard *s, int db);
+/* Swap two databases' contents in shard s (caller holds the lock). */
+void ks_swap_db_locked(struct shard *s, int a, int b);
+
+/* Keys and volatile keys of db, summed over shards (locks each briefly). */
+void ks_db_counts(int db, uint64_t *keys, uint64_t *volatile_keys);
+
+/* Active expiry: sweep shard s's volatile keys for up to budget_us.  Visits
+ * about 1/sweeps_per_sec of them per call so each is checked within a
+ * second.  Takes and releases the shard lock itself. */
+uint64_t ks_expire_slice(struct shard *s, int64_t now_ms, int64_t budget_us, int slices_per_sec);
+
+#endif

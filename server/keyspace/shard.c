@@ -1,0 +1,200 @@
+/* shard.c - shard storage, lock ordering, volatile index and watch lists.
+ * The locking rules are at the top of shard.h. */
+#include "server/keyspace/shard.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/core/mem.h"
+
+static struct shard *shards;
+static uint32_t nshards;
+static int shard_shift; /* 64 - log2(nshards) */
+static int ndb;
+
+int keyspace_init(int n, int databases)
+{
+    if (n < 1 || (n & (n - 1)))
+        return -1;
+    nshards = (uint32_t)n;
+    ndb = databases;
+    int bits = 0;
+    while ((1 << bits) < n)
+        bits++;
+    shard_shift = 64 - bits;
+    if (posix_memalign((void **)&shards, 64, sizeof(struct shard) * nshards))
+        return -1;
+    memset(shards, 0, sizeof(struct shard) * nshards);
+    for (uint32_t i = 0; i < nshards; i++) {
+        struct shard *s = &shards[i];
+        pthread_mutex_init(&s->lock, NULL);
+        s->db = xcalloc((size_t)ndb, sizeof(struct db_slot));
+        for (int d = 0; d < ndb; d++)
+            ht_init(&s->db[d].ht, &s->mem);
+    }
+    return 0;
+}
+
+static void free_entry_cb(struct entry *e, void *arg)
+{
+    (void)arg;
+    entry_free(e);
+}
+
+void keyspace_deinit(void)
+{
+    for (uint32_t i = 0; i < nshards; i++) {
+        struct shard *s = &shards[i];
+        for (int d = 0; d < ndb; d++) {
+            ht_deinit(&s->db[d].ht, free_entry_cb, NULL);
+            free(s->db[d].vol.v);
+        }
+        free(s->db);
+        while (s->watches) {
+            struct watch_rec *w = s->watches;
+            s->watches = w->next;
+            free(w->key);
+            free(w);
+        }
+        pthread_mutex_destroy(&s->lock);
+    }
+    free(shards);
+    shards = NULL;
+}
+
+uint32_t ks_nshards(void) { return nshards; }
+int ks_ndb(void) { return ndb; }
+struct shard *ks_shard(uint32_t i) { return &shards[i]; }
+
+uint32_t ks_shard_index(uint64_t hash)
+{
+    return shard_shift >= 64 ? 0 : (uint32_t)(hash >> shard_shift);
+}
+
+void shard_lock_set(const uint32_t *idx, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        shard_lock(&shards[idx[i]]);
+}
+
+void shard_unlock_set(const uint32_t *idx, size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        shard_unlock(&shards[idx[i]]);
+}
+
+void shard_lock_all(void)
+{
+    for (uint32_t i = 0; i < nshards; i++)
+        shard_lock(&shards[i]);
+}
+
+void shard_unlock_all(void)
+{
+    for (uint32_t i = nshards; i-- > 0;)
+        shard_unlock(&shards[i]);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+size_t shard_set_normalize(uint32_t *idx, size_t n)
+{
+    if (n < 2)
+        return n;
+    qsort(idx, n, sizeof(*idx), cmp_u32);
+    size_t o = 1;
+    for (size_t i = 1; i < n; i++)
+        if (idx[i] != idx[o - 1])
+            idx[o++] = idx[i];
+    return o;
+}
+
+/* ---- volatile index ---- */
+
+void vol_add(struct vol_array *v, struct entry *e)
+{
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 8;
+        v->v = xrealloc(v->v, v->cap * sizeof(*v->v));
+    }
+    entry_set_vol_index(e, v->n);
+    v->v[v->n++] = e;
+}
+
+void vol_remove(struct vol_array *v, struct entry *e)
+{
+    uint32_t i = entry_vol_index(e);
+    struct entry *last = v->v[--v->n];
+    v->v[i] = last;
+    entry_set_vol_index(last, i);
+    if (v->cap > 64 && v->n < v->cap / 4) { /* give back memory after mass expiry */
+        v->cap /= 2;
+        v->v = xrealloc(v->v, v->cap * sizeof(*v->v));
+    }
+}
+
+void vol_replace(struct vol_array *v, struct entry *old, struct entry *n)
+{
+    uint32_t i = entry_vol_index(old);
+    entry_set_vol_index(n, i);
+    v->v[i] = n;
+}
+
+/* ---- WATCH ---- */
+
+void shard_watch_add(struct shard *s, int db, const char *key, size_t klen, uint64_t hash,
+                     int *dirty)
+{
+    for (struct watch_rec *w = s->watches; w; w = w->next)
+        if (w->dirty == dirty && w->db == db && w->hash == hash && w->klen == klen &&
+            !memcmp(w->key, key, klen))
+            return; /* already watched by this client */
+    struct watch_rec *w = xmalloc(sizeof(*w));
+    w->db = db;
+    w->hash = hash;
+    w->klen = klen;
+    w->key = xmemdup(key, klen);
+    w->dirty = dirty;
+    w->next = s->watches;
+    s->watches = w;
+    s->nwatch++;
+}
+
+void shard_watch_remove(struct shard *s, int *dirty)
+{
+    struct watch_rec **pp = &s->watches;
+    while (*pp) {
+        struct watch_rec *w = *pp;
+        if (w->dirty == dirty) {
+            *pp = w->next;
+            free(w->key);
+            free(w);
+            s->nwatch--;
+        } else {
+            pp = &w->next;
+        }
+    }
+}
+
+void shard_signal_key(struct shard *s, int db, const char *key, size_t klen, uint64_t hash)
+{
+    __atomic_store_n(&s->dirty, s->dirty + 1, __ATOMIC_RELAXED);
+    if (!s->nwatch)
+        return;
+    for (struct watch_rec *w = s->watches; w; w = w->next)
+        if (w->hash == hash && w->db == db && w->klen == klen && !memcmp(w->key, key, klen))
+            __atomic_store_n(w->dirty, 1, __ATOMIC_RELAXED);
+}
+
+void shard_signal_db(struct shard *s, int db)
+{
+    for (struct watch_rec *w = s->watches; w; w = w->next) {
+        struct ht_pos pos;
+        if (w->db == db && ht_find(&s->db[db].ht, w->key, w->klen, w->hash, &pos))
+            __atomic_store_n(w->dirty, 1, __ATOMIC_RELAXED);
+    }
+}

@@ -1,0 +1,99 @@
+/* shard.h - the sharded keyspace: storage, locks, memory and watch state.
+ *
+ * LOCKING RULES (every caller follows these; nothing else protects keys):
+ *  1. Every key lives in exactly one shard: shard_of(hash) takes the top
+ *     bits of the key's xxh3 hash; the same hash's low bits pick the bucket.
+ *     All databases of a key's shard live under that one lock, so MOVE,
+ *     COPY ... DB and SWAPDB never need a second shard for the same key.
+ *  2. Any read or write of a shard's tables, volatile index, memory counter
+ *     (writes), dirty counter or watch list happens with shard->lock held.
+ *     Functions that need it say "_locked" or "caller holds the lock".
+ *  3. A command touching several shards locks them in ascending index
+ *     order (shard_lock_set); so does EXEC for its whole transaction.  No
+ *     code path takes a shard lock while holding a higher-numbered one, so
+ *     there is no lock-order cycle and no deadlock.
+ *  4. No other lock is taken while a shard lock is held, except a client's
+ *     watch flag, which is a lone atomic, not a lock.
+ *  5. Counters read by INFO without the lock (mem, count) are written with
+ *     relaxed atomic stores and read with relaxed loads: INFO may be a
+ *     moment stale, never torn.
+ */
+#ifndef CACHET_SHARD_H
+#define CACHET_SHARD_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/keyspace/htable.h"
+
+/* Volatile keys of one (shard, db): a dense array the active-expiry sweep
+ * walks; each volatile entry stores its index (entry_vol_index). */
+struct vol_array {
+    struct entry **v;
+    uint32_t n, cap;
+    uint32_t cursor; /* active-expiry sweep position */
+};
+
+struct db_slot {
+    struct htable ht;
+    struct vol_array vol;
+};
+
+/* One WATCH of one key by one client.  `dirty` is the client's flag. */
+struct watch_rec {
+    struct watch_rec *next;
+    int db;
+    uint64_t hash;
+    size_t klen;
+    char *key;
+    int *dirty;
+};
+
+struct shard {
+    pthread_mutex_t lock;
+    struct db_slot *db; /* [databases] */
+    size_t mem;         /* entries + bucket arrays, bytes */
+    uint64_t dirty;     /* writes since start (for save points / INFO) */
+    struct watch_rec *watches;
+    uint32_t nwatch;
+} __attribute__((aligned(64)));
+
+int keyspace_init(int nshards, int databases);
+void keyspace_deinit(void);
+
+uint32_t ks_nshards(void);
+int ks_ndb(void);
+struct shard *ks_shard(uint32_t i);
+uint32_t ks_shard_index(uint64_t hash);
+
+static inline void shard_lock(struct shard *s) { pthread_mutex_lock(&s->lock); }
+static inline void shard_unlock(struct shard *s) { pthread_mutex_unlock(&s->lock); }
+/* Lock/unlock a sorted, duplicate-free list of shard indexes (rule 3). */
+void shard_lock_set(const uint32_t *idx, size_t n);
+void shard_unlock_set(const uint32_t *idx, size_t n);
+void shard_lock_all(void);
+void shard_unlock_all(void);
+/* Sort and dedupe an index list in place; returns the new length. */
+size_t shard_set_normalize(uint32_t *idx, size_t n);
+
+static inline void shard_mem_add(struct shard *s, long long delta)
+{
+    __atomic_store_n(&s->mem, s->mem + (size_t)delta, __ATOMIC_RELAXED);
+}
+
+/* Volatile index maintenance (caller holds the lock). */
+void vol_add(struct vol_array *v, struct entry *e);
+void vol_remove(struct vol_array *v, struct entry *e);
+void vol_replace(struct vol_array *v, struct entry *old, struct entry *n);
+
+/* WATCH support (caller holds the lock). */
+void shard_watch_add(struct shard *s, int db, const char *key, size_t klen, uint64_t hash,
+                     int *dirty);
+void shard_watch_remove(struct shard *s, int *dirty);
+/* Mark watchers of this key dirty. */
+void shard_signal_key(struct shard *s, int db, const char *key, size_t klen, uint64_t hash);
+/* Mark watchers of keys that exist in db dirty (FLUSHDB, SWAPDB). */
+void shard_signal_db(struct shard *s, int db);
+
+#endif

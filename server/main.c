@@ -1,0 +1,180 @@
+/* main.c - start-up and shutdown: configuration, logging, pidfile,
+ * signals, keyspace, listeners, workers.  The main thread only waits for
+ * SIGTERM/SIGINT (or a SHUTDOWN command) and then stops everything in
+ * order; all request work happens on the workers. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "server/commands/command.h"
+#include "server/commands/info.h"
+#include "server/core/clock.h"
+#include "server/core/config.h"
+#include "server/core/lifecycle.h"
+#include "server/core/log.h"
+#include "server/core/util.h"
+#include "server/keyspace/shard.h"
+#include "server/net/listener.h"
+#include "server/net/worker.h"
+
+static int64_t start_ms;
+static char run_id[41];
+static char exe_path[PATH_MAX];
+static int shutdown_requested;
+
+void server_request_shutdown(void)
+{
+    __atomic_store_n(&shutdown_requested, 1, __ATOMIC_RELAXED);
+    kill(getpid(), SIGTERM); /* blocked in every thread; main's sigwait takes it */
+}
+
+int server_shutdown_requested(void) { return __atomic_load_n(&shutdown_requested, __ATOMIC_RELAXED); }
+int64_t server_start_ms(void) { return start_ms; }
+const char *server_run_id(void) { return run_id; }
+const char *server_executable(void) { return exe_path; }
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "Usage: ./cachet-server [/path/to/cache.conf] [options]\n"
+            "       ./cachet-server -v or --version\n"
+            "       ./cachet-server -h or --help\n\n"
+            "Examples:\n"
+            "       ./cachet-server (run with the default configuration)\n"
+            "       ./cachet-server cache.conf\n"
+            "       ./cachet-server cache.conf --port 7000 --threads 4\n");
+}
+
+/* Let the process hold maxclients sockets plus room for listeners and
+ * files, as Redis's adjustOpenFilesLimit does. */
+static void adjust_open_files(void)
+{
+    rlim_t want = (rlim_t)CFG(maxclients) + 64;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rlim_t target = want < rl.rlim_max ? want : rl.rlim_max;
+    rl.rlim_cur = target;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || target < want)
+        log_warning("Current maximum open files is %llu. maxclients has been reduced-equivalent: "
+                    "connections beyond that will fail to be accepted.",
+                    (unsigned long long)target);
+}
+
+static int write_pidfile(void)
+{
+    if (!cfg.pidfile || !cfg.pidfile[0])
+        return 0;
+    FILE *f = fopen(cfg.pidfile, "w");
+    if (!f) {
+        log_warning("Failed to write PID file: %s", strerror(errno));
+        return -1;
+    }
+    fprintf(f, "%d\n", (int)getpid());
+    fclose(f);
+    return 0;
+}
+
+static void daemonize(void)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        exit(1);
+    }
+    if (pid > 0)
+        exit(0);
+    setsid();
+    FILE *n = freopen("/dev/null", "r", stdin);
+    (void)n;
+    if (!cfg.logfile || !cfg.logfile[0]) { /* Redis logs to /dev/null when daemonized */
+        n = freopen("/dev/null", "w", stdout);
+        n = freopen("/dev/null", "w", stderr);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf = NULL;
+    int first_opt = 1;
+    if (argc >= 2) {
+        if (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version")) {
+            printf("Cachet server v=%s (redis compatibility %s)\n", CACHET_VERSION,
+                   CACHET_REDIS_COMPAT_VERSION);
+            return 0;
+        }
+        if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+            usage();
+            return 0;
+        }
+        if (strncmp(argv[1], "--", 2)) {
+            conf = argv[1];
+            first_opt = 2;
+        }
+    }
+    if (config_load(conf, argc - first_opt, argv + first_opt) != 0)
+        return 1;
+    if (cfg.daemonize)
+        daemonize();
+    if (log_open(cfg.logfile) != 0) {
+        fprintf(stderr, "Can't open the log file: %s\n", strerror(errno));
+        return 1;
+    }
+    log_set_level((int)cfg.loglevel);
+    start_ms = clock_wall_ms();
+    util_random_hex(run_id, 40);
+    ssize_t el = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
+    if (el > 0)
+        exe_path[el] = '\0';
+
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* threads inherit the mask */
+
+    long threads = CFG(threads);
+    if (threads <= 0)
+        threads = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+    adjust_open_files();
+    if (keyspace_init((int)cfg.shards, (int)cfg.databases) != 0) {
+        log_warning("Invalid shards setting %lld (must be a power of two)", cfg.shards);
+        return 1;
+    }
+    command_table_init();
+    info_init();
+
+    int lfds[16];
+    int nl = listeners_open(cfg.bind, (int)cfg.port, (int)cfg.tcp_backlog, lfds, 16);
+    if (nl < 0)
+        return 1;
+    write_pidfile();
+    log_notice("Cachet %s starting: pid=%d, port=%lld, threads=%ld, shards=%lld", CACHET_VERSION,
+               (int)getpid(), cfg.port, threads, cfg.shards);
+    if (workers_start((int)threads, lfds, nl) != 0) {
+        log_warning("Failed to start worker threads: %s", strerror(errno));
+        return 1;
+    }
+    log_notice("Ready to accept connections tcp");
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    if (server_shutdown_requested())
+        log_warning("Shutdown requested by a client.");
+    else
+        log_warning("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    workers_stop();
+    listeners_close(lfds, nl);
+    if (cfg.pidfile && cfg.pidfile[0])
+        unlink(cfg.pidfile);
+    keyspace_deinit();
+    log_warning("Cachet is now ready to exit, bye bye...");
+    return 0;
+}

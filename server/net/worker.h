@@ -1,0 +1,61 @@
+/* worker.h - worker threads: one event loop each, run-to-completion.
+ *
+ * Each worker owns an epoll instance, the clients handed to it, its stats
+ * and scratch space.  Cross-thread hand-off happens only through the inbox
+ * (new fds, under inbox_lock) and the wake eventfd; a client never moves
+ * between workers.  Worker 0 also owns the listening sockets and deals new
+ * connections round-robin.
+ */
+#ifndef CACHET_WORKER_H
+#define CACHET_WORKER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "server/core/stats.h"
+
+struct client;
+
+struct worker {
+    struct wstats stats; /* first: aligned, written only by this worker */
+    int id;
+    pthread_t thread;
+    int epfd, wakefd;
+    struct client *clients;
+    long nclients;
+
+    pthread_mutex_t inbox_lock;
+    int *inbox;
+    int inbox_n, inbox_cap;
+
+    struct client **flush; /* clients with replies to send this iteration */
+    int nflush, flush_cap;
+
+    /* dispatch scratch, reused across commands */
+    const char **argv;
+    size_t *argl;
+    int argcap;
+    uint32_t *shard_idx;
+    int *key_idx;
+    size_t shard_cap;
+
+    int64_t now_ms;
+    uint64_t rnd;
+    int listen_fds[16];
+    int nlisten;
+    unsigned next_target;
+    uint32_t expire_shard_cursor;
+};
+
+int workers_start(int n, const int *listen_fds, int nlisten);
+/* Ask every worker to finish its loop, then join them. */
+void workers_stop(void);
+int worker_count(void);
+struct worker *worker_get(int i);
+void worker_wake(struct worker *w);
+/* The worker's shared read buffer (reads land here first; conn.c). */
+char *worker_read_buffer(struct worker *w, size_t *room);
+/* Grow the dispatch scratch arrays to hold n arguments. */
+void worker_scratch_reserve(struct worker *w, int n);
+
+#endif
