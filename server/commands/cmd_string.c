@@ -62,13 +62,26 @@ void cmd_get(struct cmd_ctx *c)
 
 enum set_cmd { FOR_SET, FOR_GETEX };
 
+static int expire_unit(const struct cmd_ctx *c, int j)
+{
+    if (ctx_arg_is(c, j, "ex"))
+        return OPT_EX;
+    if (ctx_arg_is(c, j, "px"))
+        return OPT_PX;
+    if (ctx_arg_is(c, j, "exat"))
+        return OPT_EXAT;
+    if (ctx_arg_is(c, j, "pxat"))
+        return OPT_PXAT;
+    return 0;
+}
+
 /* Parse options from argv[from]; on success *when_ms is the absolute expiry
  * or -1 (when_ms NULL: check the syntax only, not the expire value).
  * Sends the error and returns 0 on failure. */
 static int parse_set_options(struct cmd_ctx *c, int from, enum set_cmd kind, int *flags,
                              int64_t *when_ms)
 {
-    int f = 0;
+    int f = 0, unit;
     const char *expire_arg = NULL;
     size_t expire_len = 0;
     for (int j = from; j < c->argc; j++) {
@@ -83,13 +96,9 @@ static int parse_set_options(struct cmd_ctx *c, int from, enum set_cmd kind, int
             f |= OPT_KEEPTTL;
         } else if (kind == FOR_GETEX && ctx_arg_is(c, j, "persist") && !(f & OPT_EXPIRE_ANY)) {
             f |= OPT_PERSIST;
-        } else if (has_next && !(f & (OPT_EXPIRE_ANY | OPT_KEEPTTL | OPT_PERSIST)) &&
-                   (ctx_arg_is(c, j, "ex") || ctx_arg_is(c, j, "px") ||
-                    ctx_arg_is(c, j, "exat") || ctx_arg_is(c, j, "pxat"))) {
-            f |= ctx_arg_is(c, j, "ex")   ? OPT_EX
-                 : ctx_arg_is(c, j, "px") ? OPT_PX
-                 : ctx_arg_is(c, j, "exat") ? OPT_EXAT
-                                            : OPT_PXAT;
+        } else if (has_next && (unit = expire_unit(c, j)) &&
+                   !(f & ((OPT_EXPIRE_ANY & ~unit) | OPT_KEEPTTL | OPT_PERSIST))) {
+            f |= unit; /* the same unit may repeat; the last value wins */
             expire_arg = c->argv[j + 1];
             expire_len = c->argl[j + 1];
             j++;

@@ -19,7 +19,9 @@
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct client *registry;
-static long nclients;
+/* Connections accepted and not yet closed, counted from accept() so that
+ * maxclients holds even while fds wait in a worker's inbox. */
+static long nopen;
 static uint64_t next_id = 1;
 
 static void format_addr(const struct sockaddr_storage *ss, char *buf, size_t cap)
@@ -65,7 +67,6 @@ struct client *client_create(int fd, struct worker *wk, int64_t now_ms)
     if (registry)
         registry->reg_prev = c;
     registry = c;
-    nclients++;
     pthread_mutex_unlock(&registry_lock);
     return c;
 }
@@ -81,8 +82,8 @@ void client_destroy(struct client *c)
         registry = c->reg_next;
     if (c->reg_next)
         c->reg_next->reg_prev = c->reg_prev;
-    nclients--;
     pthread_mutex_unlock(&registry_lock);
+    client_release_slot();
     resp_parser_deinit(&c->parser);
     obuf_deinit(&c->out);
     free(c->qbuf);
@@ -122,10 +123,22 @@ void client_unwatch_all(struct client *c)
 
 long client_count(void)
 {
-    pthread_mutex_lock(&registry_lock);
-    long n = nclients;
-    pthread_mutex_unlock(&registry_lock);
-    return n;
+    return __atomic_load_n(&nopen, __ATOMIC_RELAXED);
+}
+
+int client_reserve_slot(long max)
+{
+    long n = __atomic_add_fetch(&nopen, 1, __ATOMIC_RELAXED);
+    if (n > max) {
+        __atomic_sub_fetch(&nopen, 1, __ATOMIC_RELAXED);
+        return 0;
+    }
+    return 1;
+}
+
+void client_release_slot(void)
+{
+    __atomic_sub_fetch(&nopen, 1, __ATOMIC_RELAXED);
 }
 
 void client_set_name(struct client *c, const char *name, size_t len)

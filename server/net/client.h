@@ -89,8 +89,12 @@ void client_unwatch_all(struct client *c);
 /* Publish the CLIENT LIST view of c (owner thread, after a batch). */
 void client_publish(struct client *c, int64_t now_ms);
 
-/* Registry. */
+/* Open connections (accepted, not yet closed). */
 long client_count(void);
+/* Count a new connection unless `max` are open; 1 if admitted.  A client
+ * created for it releases the slot in client_destroy. */
+int client_reserve_slot(long max);
+void client_release_slot(void);
 /* Format CLIENT LIST (filter: NULL or an id list) into a malloc'd string. */
 char *client_list_string(const uint64_t *ids, int nids, int64_t now_ms);
 void client_info_line(struct client *c, char *buf, size_t cap, int64_t now_ms);

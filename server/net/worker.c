@@ -120,7 +120,7 @@ static void accept_ready(struct worker *w, int lfd)
             return;
         }
         STAT_INC(w->stats.conns_received);
-        if (client_count() >= CFG(maxclients)) {
+        if (!client_reserve_slot(CFG(maxclients))) {
             static const char msg[] = "-" ERR_MAXCLIENTS "\r\n";
             if (write(fd, msg, sizeof(msg) - 1) < 0) {
                 /* the client is turned away either way */
@@ -292,8 +292,10 @@ void workers_stop(void)
         pthread_join(workers[i].thread, NULL);
     for (int i = 0; i < nworkers; i++) {
         struct worker *w = &workers[i];
-        for (int j = 0; j < w->inbox_n; j++)
+        for (int j = 0; j < w->inbox_n; j++) {
             close(w->inbox[j]);
+            client_release_slot();
+        }
         free(w->inbox);
         free(w->flush);
         free(w->argv);

@@ -349,11 +349,18 @@ def test_output_buffer_limit_disconnects_slow_reader(server_factory):
     base = int(good.info("memory")["used_memory"])
     nget = 400                      # asks for 400 MB of replies, reads none
 
+    accepted = int(good.info("stats")["total_connections_received"])
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
     s.settimeout(10)
     s.connect(("127.0.0.1", srv.port))
     send_quietly(s, b"GET big\r\n" * nget)
+    # connect() returns before the server has accepted: wait until the slow
+    # reader has been accepted before waiting for it to be dropped.
+    seen = time.time() + 5
+    while time.time() < seen and \
+            int(good.info("stats")["total_connections_received"]) <= accepted:
+        time.sleep(0.01)
 
     peak = base
     deadline = time.time() + 30
