@@ -44,7 +44,8 @@ deps:
 define variant
 build/$(1)/%.o: %.c
 	@mkdir -p $$(dir $$@)
-	$$(CC_$(1)) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
+	@printf '  CC %-8s %s\n' $(1) $$<
+	@$$(CC_$(1)) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) -MMD -MP -c $$< -o $$@
 OBJ_$(1) := $$(patsubst %.c,build/$(1)/%.o,$$(SERVER_SRC))
 LIBOBJ_$(1) := $$(patsubst %.c,build/$(1)/%.o,$$(LIB_SRC))
 -include $$(OBJ_$(1):.o=.d)
@@ -69,13 +70,16 @@ $(eval $(call variant,tsan))
 $(eval $(call variant,fuzz))
 
 cachet-server: $(OBJ_release)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS_release) -o $@ $^ $(LDLIBS_release) $(LDLIBS_COMMON)
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS_COMMON) $(CFLAGS_release) -o $@ $^ $(LDLIBS_release) $(LDLIBS_COMMON)
 
 build/asan/cachet-server: $(OBJ_asan)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS_asan) -o $@ $^ $(LDLIBS_COMMON)
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS_COMMON) $(CFLAGS_asan) -o $@ $^ $(LDLIBS_COMMON)
 
 build/tsan/cachet-server: $(OBJ_tsan)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS_tsan) -o $@ $^ $(LDLIBS_COMMON)
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS_COMMON) $(CFLAGS_tsan) -o $@ $^ $(LDLIBS_COMMON)
 
 run: deps cachet-server
 	./cachet-server cache.conf
@@ -84,7 +88,8 @@ run: deps cachet-server
 # Unit tests link the production objects (minus main) under ASan/UBSan.
 build/unit/%: tests/unit/%.c $(LIBOBJ_asan) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS_asan) -o $@ $< $(LIBOBJ_asan) $(LDLIBS_COMMON)
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS_COMMON) $(CFLAGS_asan) -o $@ $< $(LIBOBJ_asan) $(LDLIBS_COMMON)
 
 UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
 
@@ -113,7 +118,8 @@ FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(wildcard protocol/*.c))
 
 build/fuzz/bin/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
-	clang $(CFLAGS_COMMON) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJ) $(LDLIBS_COMMON)
+	@echo "  LD $@"
+	@clang $(CFLAGS_COMMON) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJ) $(LDLIBS_COMMON)
 
 fuzz-build: $(FUZZ_TARGETS)
 

@@ -3,7 +3,6 @@
  * SIGTERM/SIGINT (or a SHUTDOWN command) and then stops everything in
  * order; all request work happens on the workers. */
 #include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,30 +13,12 @@
 
 #include "server/commands/command.h"
 #include "server/commands/info.h"
-#include "server/core/clock.h"
 #include "server/core/config.h"
 #include "server/core/lifecycle.h"
 #include "server/core/log.h"
-#include "server/core/util.h"
 #include "server/keyspace/shard.h"
 #include "server/net/listener.h"
 #include "server/net/worker.h"
-
-static int64_t start_ms;
-static char run_id[41];
-static char exe_path[PATH_MAX];
-static int shutdown_requested;
-
-void server_request_shutdown(void)
-{
-    __atomic_store_n(&shutdown_requested, 1, __ATOMIC_RELAXED);
-    kill(getpid(), SIGTERM); /* blocked in every thread; main's sigwait takes it */
-}
-
-int server_shutdown_requested(void) { return __atomic_load_n(&shutdown_requested, __ATOMIC_RELAXED); }
-int64_t server_start_ms(void) { return start_ms; }
-const char *server_run_id(void) { return run_id; }
-const char *server_executable(void) { return exe_path; }
 
 static void usage(void)
 {
@@ -127,11 +108,7 @@ int main(int argc, char **argv)
         return 1;
     }
     log_set_level((int)cfg.loglevel);
-    start_ms = clock_wall_ms();
-    util_random_hex(run_id, 40);
-    ssize_t el = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
-    if (el > 0)
-        exe_path[el] = '\0';
+    lifecycle_init();
 
     signal(SIGPIPE, SIG_IGN);
     sigset_t sigs;

@@ -1,5 +1,6 @@
 /* cmd_conn.c - connection commands: PING ECHO QUIT SELECT AUTH HELLO RESET
  * and the CLIENT family. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,10 @@ void cmd_select(struct cmd_ctx *c)
     long long id;
     if (!ctx_get_ll(c, 1, &id))
         return;
+    if (id < INT_MIN || id > INT_MAX) { /* Redis parses an int */
+        ctx_error(c, ERR_NOT_INT);
+        return;
+    }
     if (id < 0 || id >= ks_ndb()) {
         ctx_error(c, ERR_DB_RANGE);
         return;

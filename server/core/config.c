@@ -260,6 +260,11 @@ static char *join_args(const char *base, const struct resp_arg *argv, long argc)
 /* Apply one directive line; `where` names it in errors. */
 static int apply_line(const char *line, size_t len, const char *file, int lineno)
 {
+    size_t lead = 0;
+    while (lead < len && isspace((unsigned char)line[lead]))
+        lead++;
+    if (lead == len || line[lead] == '#') /* blank or comment: quotes don't matter */
+        return 0;
     char *tmp = xmalloc(len + 1);
     struct resp_arg *argv = NULL;
     size_t cap = 0;
@@ -268,7 +273,7 @@ static int apply_line(const char *line, size_t len, const char *file, int lineno
     const char *reason = NULL;
     if (argc < 0) {
         reason = "Unbalanced quotes in configuration line";
-    } else if (argc > 0 && tmp[argv[0].off] != '#') {
+    } else if (argc > 0) {
         struct cfg_opt *o = find_opt(tmp + argv[0].off, argv[0].len);
         int multi = o && (o->type == C_OBUF || o->ptr == &cfg.bind);
         if (!o || argc < 2 || (!multi && argc != 2)) {

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+void lifecycle_init(void);
 void server_request_shutdown(void);
 int server_shutdown_requested(void);
 int64_t server_start_ms(void);
