@@ -40,7 +40,7 @@ void cmd_select(struct cmd_ctx *c)
     if (!ctx_get_ll(c, 1, &id))
         return;
     if (id < INT_MIN || id > INT_MAX) { /* Redis parses an int */
-        ctx_error(c, ERR_NOT_INT);
+        ctx_error(c, ERR_INT_RANGE);
         return;
     }
     if (id < 0 || id >= ks_ndb()) {
@@ -130,7 +130,7 @@ void cmd_hello(struct cmd_ctx *c)
         return;
     if (!c->cl->authenticated) {
         ctx_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
-                     "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                     "otherwise the HELLO AUTH <user> <pass> option can be used to "
                      "authenticate the client and select the RESP protocol version at the same time");
         return;
     }

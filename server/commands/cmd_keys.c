@@ -220,7 +220,11 @@ static int parse_db(struct cmd_ctx *c, int i, int *db)
     long long v;
     if (!ctx_get_ll(c, i, &v))
         return 0;
-    if (v < 0 || v >= ks_ndb() || v > INT_MAX) {
+    if (v < INT_MIN || v > INT_MAX) { /* Redis parses an int */
+        ctx_error(c, ERR_INT_RANGE);
+        return 0;
+    }
+    if (v < 0 || v >= ks_ndb()) {
         ctx_error(c, ERR_DB_RANGE);
         return 0;
     }
