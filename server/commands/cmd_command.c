@@ -26,30 +26,31 @@ static int count_flags(const struct command *cmd)
     return n;
 }
 
-/* ACL categories as Redis derives them: from flags plus the group. */
+/* ACL categories: the implicit ones Redis derives from flags, plus the
+ * group's, listed in Redis's category-table order. */
 static int acl_categories(const struct command *cmd, const char **out)
 {
-    int n = 0;
-    if (cmd->flags & CMD_WRITE)
-        out[n++] = "@write";
-    if (cmd->flags & CMD_READONLY)
-        out[n++] = "@read";
-    if (cmd->flags & CMD_ADMIN) {
-        out[n++] = "@admin";
-        out[n++] = "@dangerous";
-    }
-    out[n++] = (cmd->flags & CMD_FAST) ? "@fast" : "@slow";
+    static const char *const order[] = {
+        "@keyspace", "@read", "@write", "@string", "@admin", "@fast", "@slow",
+        "@dangerous", "@connection", "@transaction",
+    };
+    int want[10] = {0};
     const char *g = cmd->group;
-    if (!strcmp(g, "string"))
-        out[n++] = "@string";
-    else if (!strcmp(g, "generic"))
-        out[n++] = "@keyspace";
-    else if (!strcmp(g, "connection"))
-        out[n++] = "@connection";
-    else if (!strcmp(g, "transactions"))
-        out[n++] = "@transaction";
-    if ((cmd->flags & (CMD_ALL_SHARDS | CMD_SELF_LOCK)) && (cmd->flags & (CMD_WRITE | CMD_READONLY)))
-        out[n++] = "@keyspace";
+    want[0] = !strcmp(g, "generic") ||
+              ((cmd->flags & (CMD_ALL_SHARDS | CMD_SELF_LOCK)) && (cmd->flags & (CMD_WRITE | CMD_READONLY)));
+    want[1] = (cmd->flags & CMD_READONLY) != 0;
+    want[2] = (cmd->flags & CMD_WRITE) != 0;
+    want[3] = !strcmp(g, "string");
+    want[4] = (cmd->flags & CMD_ADMIN) != 0;
+    want[5] = (cmd->flags & CMD_FAST) != 0;
+    want[6] = !(cmd->flags & CMD_FAST);
+    want[7] = (cmd->flags & CMD_ADMIN) != 0;
+    want[8] = !strcmp(g, "connection");
+    want[9] = !strcmp(g, "transactions");
+    int n = 0;
+    for (int i = 0; i < 10; i++)
+        if (want[i])
+            out[n++] = order[i];
     return n;
 }
 
@@ -117,7 +118,7 @@ static void reply_info(struct resp_writer *w, const struct command *cmd)
     resp_int(w, cmd->first);
     resp_int(w, cmd->last);
     resp_int(w, cmd->step);
-    const char *cats[8];
+    const char *cats[10];
     int ncat = acl_categories(cmd, cats);
     resp_set(w, ncat);
     for (int i = 0; i < ncat; i++)
@@ -194,7 +195,7 @@ void cmd_command_info(struct cmd_ctx *c)
         if (cmd)
             reply_info(c->w, cmd);
         else
-            resp_null_array(c->w);
+            resp_null(c->w);
     }
 }
 
@@ -231,7 +232,7 @@ static int list_match(struct cmd_ctx *c, const struct command *cmd, int filter)
     if (ctx_arg_is(c, 3, "pattern"))
         return util_glob(what, wl, cmd->name, strlen(cmd->name), 1);
     if (ctx_arg_is(c, 3, "aclcat")) {
-        const char *cats[8];
+        const char *cats[10];
         int n = acl_categories(cmd, cats);
         for (int i = 0; i < n; i++)
             if (strlen(cats[i] + 1) == wl && !strncasecmp(cats[i] + 1, what, wl))

@@ -88,7 +88,7 @@ static int exec_shards(struct client *cl, struct worker *wk)
     for (int i = 0; i < cl->mq_n; i++) {
         struct queued_cmd *q = &cl->mq[i];
         int m = dispatch_command_shards(q->cmd, q->argc, (const char **)q->argv, q->argl,
-                                        wk->shard_idx + n);
+                                        wk->shard_idx + n, NULL);
         if (m < 0)
             return -1;
         n += m;

@@ -18,7 +18,7 @@ void cmd_config(struct cmd_ctx *c) { cmd_container(c); }
 
 struct get_state {
     struct resp_writer *w;
-    const char *seen[64];
+    char seen[64][64];
     int nseen;
     long long n;
 };
@@ -27,10 +27,10 @@ static void emit_pair(void *arg, const char *name, const char *value)
 {
     struct get_state *st = arg;
     for (int i = 0; i < st->nseen; i++)
-        if (st->seen[i] == name)
+        if (!strcasecmp(st->seen[i], name))
             return; /* several patterns may match one option: list it once */
     if (st->nseen < 64)
-        st->seen[st->nseen++] = name;
+        snprintf(st->seen[st->nseen++], sizeof(st->seen[0]), "%s", name);
     resp_bulk_cstr(st->w, name);
     resp_bulk_cstr(st->w, value);
     st->n++;
@@ -48,7 +48,7 @@ void cmd_config_get(struct cmd_ctx *c)
 void cmd_config_set(struct cmd_ctx *c)
 {
     if ((c->argc - 2) % 2) {
-        ctx_arity_error(c);
+        ctx_error(c, ERR_SYNTAX);
         return;
     }
     int n = (c->argc - 2) / 2;
@@ -187,10 +187,10 @@ void cmd_swapdb(struct cmd_ctx *c)
 
 void cmd_shutdown(struct cmd_ctx *c)
 {
-    int save = 0, abort_req = 0;
+    int save = 0, abort_req = 0, nosave = 0;
     for (int j = 1; j < c->argc; j++) {
         if (ctx_arg_is(c, j, "nosave"))
-            save = -1;
+            nosave = 1;
         else if (ctx_arg_is(c, j, "save"))
             save = 1;
         else if (ctx_arg_is(c, j, "now") || ctx_arg_is(c, j, "force"))
@@ -201,6 +201,10 @@ void cmd_shutdown(struct cmd_ctx *c)
             ctx_error(c, ERR_SYNTAX);
             return;
         }
+    }
+    if (save && nosave) {
+        ctx_error(c, ERR_SYNTAX);
+        return;
     }
     if (abort_req) {
         if (c->argc > 2)

@@ -69,6 +69,7 @@ struct cmd_ctx {
     struct ks_env env;
     int db;
     const struct command *cmd;
+    const uint64_t *key_hash; /* hashes of key arguments by position, or NULL */
     int failed;  /* an error reply was sent */
     int in_exec; /* EXEC holds every shard this command touches */
 };

@@ -100,7 +100,7 @@ static struct command command_subs[] = {
     ROW("command|list", cmd_command_list, -2, LD | ST, 0, 0, 0, "server", "7.0.0",
         "O(N) where N is the total number of Redis commands", "Returns a list of command names.",
         "[FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]"),
-    ROW("command|getkeys", cmd_command_getkeys, -3, LD | ST, 0, 0, 0, "server", "2.8.13",
+    ROW("command|getkeys", cmd_command_getkeys, -4, LD | ST, 0, 0, 0, "server", "2.8.13",
         "O(N) where N is the number of arguments to the command",
         "Extracts the key names from an arbitrary command.", "command [arg [arg ...]]"),
     ROW("command|help", cmd_command_help, 2, LD | ST, 0, 0, 0, "server", "5.0.0", "O(1)",

@@ -51,6 +51,18 @@ int ctx_arg_is(const struct cmd_ctx *c, int i, const char *word)
 
 void ctx_key(const struct cmd_ctx *c, int i, struct key *k)
 {
+    /* Dispatch hashed the command's key arguments to pick their shards;
+     * reuse those hashes.  Arguments outside the key positions (and
+     * commands run by EXEC) are hashed here. */
+    const struct command *cmd = c->cmd;
+    int last = cmd->last < 0 ? c->argc + cmd->last : cmd->last;
+    if (c->key_hash && i >= cmd->first && i <= last && (i - cmd->first) % cmd->step == 0) {
+        k->p = c->argv[i];
+        k->len = c->argl[i];
+        k->hash = c->key_hash[i];
+        k->s = ks_shard(ks_shard_index(k->hash));
+        return;
+    }
     key_init(k, c->argv[i], c->argl[i]);
 }
 

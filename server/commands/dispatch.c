@@ -12,10 +12,23 @@
 #include "server/net/client.h"
 #include "server/net/worker.h"
 
+/* A command refused before running.  Inside MULTI it dooms the
+ * transaction; a refused EXEC is reported as EXECABORT (in or out of
+ * MULTI) and discards any transaction, as Redis's execCommandAbort does. */
 static void reject(struct cmd_ctx *c, const char *msg)
 {
-    if (c->cl->flags & CL_MULTI)
-        c->cl->flags |= CL_EXEC_ABORT;
+    struct client *cl = c->cl;
+    if (c->cmd && c->cmd->proc == cmd_exec) {
+        char abort_msg[600];
+        snprintf(abort_msg, sizeof(abort_msg), "EXECABORT Transaction discarded because of: %s",
+                 strncmp(msg, "ERR ", 4) ? msg : msg + 4);
+        client_discard_multi(cl);
+        client_unwatch_all(cl);
+        ctx_error(c, abort_msg);
+        return;
+    }
+    if (cl->flags & CL_MULTI)
+        cl->flags |= CL_EXEC_ABORT;
     ctx_error(c, msg);
 }
 
@@ -56,7 +69,7 @@ static void queue_command(struct client *cl, const struct command *cmd, int argc
 }
 
 int dispatch_command_shards(const struct command *cmd, int argc, const char **argv,
-                            const size_t *argl, uint32_t *out)
+                            const size_t *argl, uint32_t *out, uint64_t *hashes)
 {
     if (cmd->flags & (CMD_ALL_SHARDS | CMD_SELF_LOCK))
         return -1;
@@ -66,8 +79,12 @@ int dispatch_command_shards(const struct command *cmd, int argc, const char **ar
     if (last >= argc)
         last = argc - 1;
     int n = 0;
-    for (int i = cmd->first; i <= last; i += cmd->step)
-        out[n++] = ks_shard_index(ht_hash(argv[i], argl[i]));
+    for (int i = cmd->first; i <= last; i += cmd->step) {
+        uint64_t h = ht_hash(argv[i], argl[i]);
+        if (hashes)
+            hashes[i] = h;
+        out[n++] = ks_shard_index(h);
+    }
     return n;
 }
 
@@ -79,7 +96,10 @@ void dispatch_execute(struct cmd_ctx *c)
     size_t nshards = 0;
     if (!c->in_exec) {
         worker_scratch_reserve(wk, c->argc);
-        int n = dispatch_command_shards(cmd, c->argc, c->argv, c->argl, wk->shard_idx);
+        int n = dispatch_command_shards(cmd, c->argc, c->argv, c->argl, wk->shard_idx,
+                                        wk->key_hash);
+        if (n > 0)
+            c->key_hash = wk->key_hash;
         if (n < 0) {
             if (cmd->flags & CMD_ALL_SHARDS) {
                 shard_lock_all();

@@ -19,8 +19,10 @@ void dispatch_execute(struct cmd_ctx *c);
 
 /* Shard indexes the command line's keys live in, appended to out (which
  * must hold argc entries); returns the count, or -1 if every shard is
- * needed (CMD_ALL_SHARDS / CMD_SELF_LOCK). */
+ * needed (CMD_ALL_SHARDS / CMD_SELF_LOCK).  If hashes is not NULL, the
+ * hash of the key at argument i is stored in hashes[i], so handlers do not
+ * hash a key a second time. */
 int dispatch_command_shards(const struct command *cmd, int argc, const char **argv,
-                            const size_t *argl, uint32_t *out);
+                            const size_t *argl, uint32_t *out, uint64_t *hashes);
 
 #endif

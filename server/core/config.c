@@ -28,6 +28,10 @@ struct config cfg;
 enum cfg_type { C_BOOL, C_INT, C_MEM, C_STR, C_ENUM, C_OBUF };
 #define F_IMMUTABLE 1
 #define F_SENSITIVE 2 /* never echoed in logs */
+/* Redis can change these at run time and so validates the value first;
+ * Cachet cannot yet (it would have to rebind listeners), so it validates,
+ * then refuses as immutable. */
+#define F_NOT_YET_LIVE 4
 
 struct cfg_opt {
     const char *name;
@@ -43,7 +47,7 @@ struct cfg_opt {
     int file_line; /* where the file set it, 0 if not */
 };
 
-static const char *const loglevels[] = {"debug", "verbose", "notice", "warning", "nothing", NULL};
+static const char *const loglevels[] = {"debug", "verbose", "notice", "warning", NULL};
 
 static const char *apply_loglevel(void)
 {
@@ -58,8 +62,8 @@ static const char *apply_dir(void)
 
 /* Every option, with Redis's name.  Keep cache.conf documenting each one. */
 static struct cfg_opt opts[] = {
-    {"port", NULL, C_INT, F_IMMUTABLE, &cfg.port, "6379", 0, 65535, NULL, NULL, 0},
-    {"bind", NULL, C_STR, F_IMMUTABLE, &cfg.bind, "127.0.0.1 -::1", 0, 0, NULL, NULL, 0},
+    {"port", NULL, C_INT, F_IMMUTABLE | F_NOT_YET_LIVE, &cfg.port, "6379", 0, 65535, NULL, NULL, 0},
+    {"bind", NULL, C_STR, F_IMMUTABLE | F_NOT_YET_LIVE, &cfg.bind, "127.0.0.1 -::1", 0, 0, NULL, NULL, 0},
     {"tcp-backlog", NULL, C_INT, F_IMMUTABLE, &cfg.tcp_backlog, "511", 0, INT_MAX, NULL, NULL, 0},
     {"tcp-keepalive", NULL, C_INT, 0, &cfg.tcp_keepalive, "300", 0, INT_MAX, NULL, NULL, 0},
     {"threads", "io-threads-cachet", C_INT, F_IMMUTABLE, &cfg.threads, "0", 0, 256, NULL, NULL, 0},
@@ -157,7 +161,7 @@ static const char *parse_value(struct cfg_opt *o, const char *value, int dry_run
                 return NULL;
             }
         }
-        return "argument(s) must be one of the following: debug, verbose, notice, warning, nothing";
+        return "argument(s) must be one of the following: debug, verbose, notice, warning";
     case C_STR:
         if (!dry_run) {
             char **sp = o->ptr;
@@ -378,6 +382,20 @@ void config_get(const char *pattern, size_t plen,
                 void (*emit)(void *arg, const char *name, const char *value), void *arg)
 {
     char buf[1024];
+    if (!memchr(pattern, '*', plen) && !memchr(pattern, '?', plen) && !memchr(pattern, '[', plen)) {
+        /* Not a pattern: Redis answers with the name as the client wrote it. */
+        struct cfg_opt *o = find_opt(pattern, plen);
+        if (!o || plen >= 128)
+            return;
+        char name[128];
+        memcpy(name, pattern, plen);
+        name[plen] = '\0';
+        pthread_mutex_lock(&config_lock);
+        format_value(o, buf, sizeof(buf));
+        pthread_mutex_unlock(&config_lock);
+        emit(arg, name, buf);
+        return;
+    }
     pthread_mutex_lock(&config_lock);
     for (size_t i = 0; i < NOPTS; i++) {
         const struct cfg_opt *o = &opts[i];
@@ -415,7 +433,7 @@ const char *config_set(int n, const char **names, const size_t *nlens, const cha
                 return err;
             }
         }
-        if (found[i]->flags & F_IMMUTABLE) {
+        if ((found[i]->flags & F_IMMUTABLE) && !(found[i]->flags & F_NOT_YET_LIVE)) {
             snprintf(err, errcap,
                      "ERR CONFIG SET failed (possibly related to argument '%.*s') - can't set immutable config",
                      (int)nlens[i], names[i]);
@@ -428,6 +446,8 @@ const char *config_set(int n, const char **names, const size_t *nlens, const cha
         char *v = xmemdup(values[i], vlens[i]);
         const char *reason = parse_value(found[i], v, 1);
         free(v);
+        if (!reason && (found[i]->flags & F_IMMUTABLE))
+            reason = "can't set immutable config";
         if (reason) {
             snprintf(err, errcap, "ERR CONFIG SET failed (possibly related to argument '%.*s') - %s",
                      (int)nlens[i], names[i], reason);

@@ -75,7 +75,7 @@ void worker_scratch_reserve(struct worker *w, int n)
     w->argv = xrealloc(w->argv, sizeof(*w->argv) * (size_t)cap);
     w->argl = xrealloc(w->argl, sizeof(*w->argl) * (size_t)cap);
     w->shard_idx = xrealloc(w->shard_idx, sizeof(*w->shard_idx) * (size_t)cap);
-    w->key_idx = xrealloc(w->key_idx, sizeof(*w->key_idx) * (size_t)cap);
+    w->key_hash = xrealloc(w->key_hash, sizeof(*w->key_hash) * (size_t)cap);
     w->argcap = cap;
 }
 
@@ -301,7 +301,7 @@ void workers_stop(void)
         free(w->argv);
         free(w->argl);
         free(w->shard_idx);
-        free(w->key_idx);
+        free(w->key_hash);
         free(w->stats.cmds);
         close(w->epfd);
         close(w->wakefd);

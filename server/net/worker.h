@@ -36,7 +36,7 @@ struct worker {
     size_t *argl;
     int argcap;
     uint32_t *shard_idx;
-    int *key_idx;
+    uint64_t *key_hash; /* by argument position */
     size_t shard_cap;
 
     int64_t now_ms;
