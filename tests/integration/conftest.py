@@ -30,10 +30,13 @@ def free_port():
 class Server:
     """One running server process; stop() kills it by PID."""
 
-    def __init__(self, args=(), threads=2, tmpdir=None):
+    def __init__(self, args=(), threads=2, tmpdir=None, config_file=None):
         self.port = free_port()
         self.host = "127.0.0.1"
-        cmd = [BIN, "--port", str(self.port), "--bind", "127.0.0.1"]
+        cmd = [BIN]
+        if config_file:
+            cmd.append(str(config_file))  # a config file must come first
+        cmd += ["--port", str(self.port), "--bind", "127.0.0.1"]
         if IS_REDIS:
             cmd += ["--save", "", "--appendonly", "no"]
         else:
@@ -55,7 +58,13 @@ class Server:
         env.setdefault("TSAN_OPTIONS", "halt_on_error=0:exitcode=66:second_deadlock_stack=1")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=str(tmpdir) if tmpdir else None, env=env)
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except Exception:
+            self.proc.kill()  # never leave a half-started server behind
+            self.proc.wait()
+            self.log.close()
+            raise
 
     def wait_ready(self, timeout=20):
         deadline = time.time() + timeout
@@ -67,6 +76,8 @@ class Server:
             try:
                 c.ping()
                 return
+            except redis.AuthenticationError:
+                return  # up, and requirepass is set (NOAUTH)
             except (redis.ConnectionError, redis.TimeoutError):
                 time.sleep(0.05)
             except redis.ResponseError:
@@ -133,8 +144,8 @@ def server_factory(tmp_path):
     """Start a server with extra arguments: server_factory('--requirepass', 'x')."""
     started = []
 
-    def make(*args, threads=2):
-        s = Server(args=args, threads=threads, tmpdir=tmp_path)
+    def make(*args, threads=2, config_file=None):
+        s = Server(args=args, threads=threads, tmpdir=tmp_path, config_file=config_file)
         started.append(s)
         return s
 

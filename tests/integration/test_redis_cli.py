@@ -91,6 +91,37 @@ def test_resp3_get_missing_prints_nil(server, r):
     assert out(server.port, "-3", "--no-raw", "get", "missing") == "(nil)\n"
 
 
+def test_resp3_get_missing_on_a_terminal(server, r):
+    """Plain `redis-cli -3 -p PORT get missing` with stdout on a tty."""
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([REDIS_CLI, "-3", "-p", str(server.port), "get", "missing"],
+                                stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
+                                env=cli_env(), close_fds=True)
+        os.close(slave)
+        slave = None
+        data = b""
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            rd, _, _ = select.select([master], [], [], 0.2)
+            if rd:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                data += chunk
+            elif proc.poll() is not None:
+                break
+        assert proc.wait(timeout=10) == 0
+        assert data == b"(nil)\r\n"
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+
+
 def test_resp3_map_and_values(server, r):
     p = server.port
     assert out(p, "-3", "--no-raw", "config", "get", "port") == '1# "port" => "%d"\n' % p
