@@ -3,6 +3,7 @@
  * SIGTERM/SIGINT (or a SHUTDOWN command) and then stops everything in
  * order; all request work happens on the workers. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,11 +73,16 @@ static void daemonize(void)
     if (pid > 0)
         exit(0);
     setsid();
-    FILE *n = freopen("/dev/null", "r", stdin);
-    (void)n;
-    if (!cfg.logfile || !cfg.logfile[0]) { /* Redis logs to /dev/null when daemonized */
-        n = freopen("/dev/null", "w", stdout);
-        n = freopen("/dev/null", "w", stderr);
+    /* Redis sends a daemon's stdio to /dev/null; the log goes to logfile. */
+    int fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, STDIN_FILENO);
+        if (!cfg.logfile || !cfg.logfile[0]) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+        }
+        if (fd > STDERR_FILENO)
+            close(fd);
     }
 }
 
