@@ -232,6 +232,8 @@ static void format_value(const struct cfg_opt *o, char *buf, size_t cap)
         snprintf(buf, cap, "%s", o->enums[__atomic_load_n((long long *)o->ptr, __ATOMIC_RELAXED)]);
         break;
     case C_STR:
+        if (o->ptr == &cfg.dir && getcwd(buf, cap)) /* Redis shows the absolute path */
+            break;
         snprintf(buf, cap, "%s", *(char **)o->ptr ? *(char **)o->ptr : "");
         break;
     case C_OBUF:

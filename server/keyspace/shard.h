@@ -12,8 +12,11 @@
  *     order (shard_lock_set); so does EXEC for its whole transaction.  No
  *     code path takes a shard lock while holding a higher-numbered one, so
  *     there is no lock-order cycle and no deadlock.
- *  4. No other lock is taken while a shard lock is held, except a client's
- *     watch flag, which is a lone atomic, not a lock.
+ *  4. Only leaf locks may be taken while a shard lock is held: the config
+ *     lock, the client registry lock and the log lock (CONFIG, CLIENT and
+ *     INFO can run inside EXEC).  Leaf-lock holders never take a shard
+ *     lock, so the order shard -> leaf is never reversed.  A client's watch
+ *     flag is a lone atomic, not a lock.
  *  5. Counters read by INFO without the lock (mem, count) are written with
  *     relaxed atomic stores and read with relaxed loads: INFO may be a
  *     moment stale, never torn.
