@@ -305,6 +305,8 @@ static int apply_line(const char *line, size_t len, const char *file, int lineno
 
 int config_load(const char *path, int argc, char **argv)
 {
+    free(config_path);
+    config_path = NULL;
     for (size_t i = 0; i < NOPTS; i++) {
         if (parse_value(&opts[i], opts[i].def, 0)) {
             fprintf(stderr, "cachet: bad built-in default for %s\n", opts[i].name);
@@ -322,6 +324,7 @@ int config_load(const char *path, int argc, char **argv)
             return -1;
         }
         char *abs = realpath(path, NULL);
+        free(config_path); /* a reload must not leak the previous path */
         config_path = abs ? abs : xstrdup(path);
         char *line = NULL;
         size_t cap = 0;
@@ -457,18 +460,35 @@ const char *config_set(int n, const char **names, const size_t *nlens, const cha
             return err;
         }
     }
-    const char *result = NULL;
+    /* Apply; if a hook fails (say, chdir for `dir`), put every option of
+     * this call back to its previous value, as Redis does. */
+    char *saved[64];
     for (int i = 0; i < n; i++) {
+        char buf[1024];
+        format_value(found[i], buf, sizeof(buf));
+        saved[i] = xstrdup(buf);
+    }
+    const char *result = NULL;
+    for (int i = 0; i < n && !result; i++) {
         char *v = xmemdup(values[i], vlens[i]);
         parse_value(found[i], v, 0);
         free(v);
         const char *reason = found[i]->apply ? found[i]->apply() : NULL;
-        if (reason && !result) {
+        if (reason) {
             snprintf(err, errcap, "ERR CONFIG SET failed (possibly related to argument '%.*s') - %s",
                      (int)nlens[i], names[i], reason);
             result = err;
         }
     }
+    if (result) {
+        for (int i = 0; i < n; i++) {
+            parse_value(found[i], saved[i], 0);
+            if (found[i]->apply)
+                found[i]->apply();
+        }
+    }
+    for (int i = 0; i < n; i++)
+        free(saved[i]);
     pthread_mutex_unlock(&config_lock);
     return result;
 }

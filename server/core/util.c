@@ -140,7 +140,7 @@ static int match_class(const char **pp, const char *pend, char c, int nocase)
         }
         if (*p == '\\' && p + 1 < pend) {
             p++;
-            if (chr_eq(*p, c, nocase))
+            if (*p == c) /* an escaped class member matches exactly, as in Redis */
                 match = 1;
         } else if (*p == ']') {
             break;
@@ -169,55 +169,83 @@ static int match_class(const char **pp, const char *pend, char c, int nocase)
     return neg ? !match : match;
 }
 
-static int glob_rec(const char *p, const char *pend, const char *s, const char *send,
-                    int nocase, int depth)
+/* Redis's matcher shape, with its fix for CVE-2022-36021: once the rest of
+ * a pattern after a '*' has failed at every position of the remaining
+ * string, no longer match of an outer '*' can succeed either, so
+ * *skip_longer stops the search.  That keeps "*a*a*a*...b" polynomial. */
+static int glob_impl(const char *p, size_t plen, const char *s, size_t slen, int nocase,
+                     int *skip_longer, int depth)
 {
-    if (depth > 1000) /* a pattern of thousands of stars must not blow the stack */
+    if (depth > 1000) /* thousands of nested stars: refuse rather than recurse on */
         return 0;
-    while (p < pend) {
+    while (plen && slen) {
         switch (*p) {
         case '*':
-            while (p + 1 < pend && p[1] == '*')
+            while (plen > 1 && p[1] == '*') {
                 p++;
-            if (p + 1 == pend)
+                plen--;
+            }
+            if (plen == 1)
                 return 1;
-            for (const char *t = s; t <= send; t++)
-                if (glob_rec(p + 1, pend, t, send, nocase, depth + 1))
+            while (slen) {
+                if (glob_impl(p + 1, plen - 1, s, slen, nocase, skip_longer, depth + 1))
                     return 1;
+                if (*skip_longer)
+                    return 0;
+                s++;
+                slen--;
+            }
+            *skip_longer = 1;
             return 0;
         case '?':
-            if (s >= send)
-                return 0;
             s++;
+            slen--;
             break;
         case '[': {
-            if (s >= send)
-                return 0;
-            p++;
-            if (!match_class(&p, pend, *s, nocase))
+            const char *q = p + 1;
+            int ok = match_class(&q, p + plen, *s, nocase);
+            plen -= (size_t)(q - p);
+            p = q;
+            if (plen == 0) { /* unterminated class: it consumed the pattern */
+                p--;
+                plen++;
+            }
+            if (!ok)
                 return 0;
             s++;
+            slen--;
             break;
         }
         case '\\':
-            if (p + 1 < pend)
+            if (plen >= 2) {
                 p++;
+                plen--;
+            }
             /* fall through */
         default:
-            if (s >= send || !chr_eq(*p, *s, nocase))
+            if (!chr_eq(*p, *s, nocase))
                 return 0;
             s++;
+            slen--;
             break;
         }
-        if (p < pend)
-            p++;
+        p++;
+        plen--;
+        if (slen == 0) {
+            while (plen && *p == '*') {
+                p++;
+                plen--;
+            }
+            break;
+        }
     }
-    return s == send;
+    return plen == 0 && slen == 0;
 }
 
 int util_glob(const char *pat, size_t plen, const char *s, size_t slen, int nocase)
 {
-    return glob_rec(pat, pat + plen, s, s + slen, nocase, 0);
+    int skip_longer = 0;
+    return glob_impl(pat, plen, s, slen, nocase, &skip_longer, 0);
 }
 
 int util_mem_parse(const char *s, long long *out)

@@ -191,21 +191,30 @@ void ks_db_counts(int db, uint64_t *keys, uint64_t *volatile_keys)
 
 /* The sweep visits entries from the cursor onwards; a deleted slot is
  * refilled by the array's last element (swap-remove), so the cursor stays
- * put after a deletion.  Each call covers n/slices_per_sec + 1 slots, so
- * every volatile key is examined about once a second whatever its TTL,
- * and the time budget (checked every 32 visits) caps how long the shard
- * lock is held. */
+ * put after a deletion.  Each call may step past n/slices_per_sec + 1 live
+ * keys, so every volatile key is examined about once a second whatever its
+ * TTL; reclaiming expired keys does not count against that quota (a mass
+ * expiry is cleared as fast as the time budget allows).  The budget,
+ * checked every 32 visits, caps how long the shard lock is held, and a
+ * per-shard db cursor makes the next slice resume where this one stopped,
+ * so no database is starved.  The same slice advances any rehash and
+ * shrinks tables left mostly empty, so a table that stops receiving writes
+ * still finishes resizing. */
 uint64_t ks_expire_slice(struct shard *s, int64_t now_ms, int64_t budget_us, int slices_per_sec)
 {
-    uint64_t expired = 0;
+    uint64_t expired = 0, ops = 0;
     int64_t start = clock_mono_us();
+    int ndb = ks_ndb();
     shard_lock(s);
-    for (int db = 0; db < ks_ndb(); db++) {
+    for (int k = 0; k < ndb; k++) {
+        int db = (s->expire_db + k) % ndb;
         struct db_slot *d = &s->db[db];
-        if (!d->vol.n)
-            continue;
-        uint32_t quota = d->vol.n / (uint32_t)slices_per_sec + 1;
-        for (uint32_t visited = 0; visited < quota && d->vol.n; visited++) {
+        if (d->ht.rehash_idx >= 0)
+            ht_rehash_step(&d->ht, 64);
+        else
+            ht_maybe_shrink(&d->ht);
+        uint32_t quota = d->vol.n / (uint32_t)slices_per_sec + 1, live = 0;
+        while (live < quota && d->vol.n) {
             if (d->vol.cursor >= d->vol.n)
                 d->vol.cursor = 0;
             struct entry *e = d->vol.v[d->vol.cursor];
@@ -221,12 +230,15 @@ uint64_t ks_expire_slice(struct shard *s, int64_t now_ms, int64_t budget_us, int
                 }
             } else {
                 d->vol.cursor++;
+                live++;
             }
-            if ((visited & 31) == 31 && clock_mono_us() - start > budget_us)
+            if ((++ops & 31) == 0 && clock_mono_us() - start > budget_us) {
+                s->expire_db = db; /* resume this db next time */
                 goto out;
+            }
         }
-        ht_maybe_shrink(&d->ht);
     }
+    s->expire_db = (s->expire_db + 1) % ndb;
 out:
     shard_unlock(s);
     return expired;

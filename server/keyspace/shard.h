@@ -60,6 +60,7 @@ struct shard {
     uint64_t dirty;     /* writes since start (for save points / INFO) */
     struct watch_rec *watches;
     uint32_t nwatch;
+    int expire_db; /* where the next active-expiry slice starts */
 } __attribute__((aligned(64)));
 
 int keyspace_init(int nshards, int databases);
