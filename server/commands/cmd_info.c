@@ -102,7 +102,26 @@ static int sum_errors(struct err_stat *out)
 void info_init(void)
 {
     base_cmds = xcalloc((size_t)command_count(), sizeof(*base_cmds));
-    mem_startup = mem_allocated_total();
+    mem_startup = ks_static_bytes();
+}
+
+static size_t clients_bytes(void)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < worker_count(); i++)
+        n += STAT_GET(worker_get(i)->stats.client_mem);
+    return (size_t)n;
+}
+
+static size_t dataset_bytes(uint64_t *dirty);
+
+/* used_memory: what the server has accounted (fixed structures, every
+ * shard's entries, tables and expiry arrays, every client's buffers),
+ * independent of which allocator is linked; the allocator's own total is
+ * reported separately as allocator_allocated. */
+static size_t used_memory(void)
+{
+    return mem_startup + dataset_bytes(NULL) + clients_bytes();
 }
 
 void info_reset_stats(void)
@@ -112,7 +131,7 @@ void info_reset_stats(void)
     for (int id = 0; id < command_count(); id++)
         sum_cmd(id, &base_cmds[id]);
     base_nerrs = sum_errors(base_errs);
-    __atomic_store_n(&mem_peak, mem_allocated_total(), __ATOMIC_RELAXED);
+    __atomic_store_n(&mem_peak, used_memory(), __ATOMIC_RELAXED);
     pthread_mutex_unlock(&base_lock);
 }
 
@@ -151,7 +170,7 @@ void info_sample(int64_t now_ms)
     inst.in_rate = in;
     inst.out_rate = out;
     pthread_mutex_unlock(&base_lock);
-    size_t used = mem_allocated_total();
+    size_t used = used_memory();
     if (used > __atomic_load_n(&mem_peak, __ATOMIC_RELAXED))
         __atomic_store_n(&mem_peak, used, __ATOMIC_RELAXED);
 }
@@ -249,15 +268,15 @@ static void section_clients(struct text *t)
 
 static void section_memory(struct text *t)
 {
-    size_t used = mem_allocated_total();
+    size_t dataset = dataset_bytes(NULL), clients = clients_bytes();
+    size_t used = mem_startup + dataset + clients;
     size_t rss = rss_bytes();
     size_t peak = __atomic_load_n(&mem_peak, __ATOMIC_RELAXED);
     if (used > peak) {
         peak = used;
         __atomic_store_n(&mem_peak, peak, __ATOMIC_RELAXED);
     }
-    size_t dataset = dataset_bytes(NULL);
-    size_t overhead = used > dataset ? used - dataset : 0;
+    size_t overhead = mem_startup + clients;
     long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
     unsigned long long total_sys = (unsigned long long)pages * (unsigned long long)psz;
     char h_used[32], h_rss[32], h_peak[32], h_sys[32], h_start[32];
@@ -271,14 +290,15 @@ static void section_memory(struct text *t)
             "used_memory_rss_human:%s\r\nused_memory_peak:%zu\r\nused_memory_peak_human:%s\r\n"
             "used_memory_peak_perc:%.2f%%\r\nused_memory_overhead:%zu\r\n"
             "used_memory_startup:%zu\r\nused_memory_dataset:%zu\r\n"
-            "used_memory_dataset_perc:%.2f%%\r\ntotal_system_memory:%llu\r\n"
+            "used_memory_dataset_perc:%.2f%%\r\nused_memory_clients:%zu\r\n"
+            "allocator_allocated:%zu\r\ntotal_system_memory:%llu\r\n"
             "total_system_memory_human:%s\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\n"
             "maxmemory_policy:noeviction\r\nmem_fragmentation_ratio:%.2f\r\n"
             "mem_allocator:%s\r\n",
             used, h_used, rss, h_rss, peak, h_peak, peak ? 100.0 * (double)used / (double)peak : 0,
             overhead, mem_startup, dataset,
             used > mem_startup ? 100.0 * (double)dataset / (double)(used - mem_startup) : 0,
-            total_sys, h_sys, used ? (double)rss / (double)used : 0, mem_allocator_name());
+            clients, mem_allocated_total(), total_sys, h_sys, used ? (double)rss / (double)used : 0, mem_allocator_name());
 }
 
 static void section_persistence(struct text *t)

@@ -34,6 +34,7 @@ struct wstats {
     uint64_t net_in, net_out;
     uint64_t error_replies;
     uint64_t reads, writes;
+    uint64_t client_mem; /* input+output buffer bytes of this worker's clients */
     struct cmd_stat *cmds; /* [command_count()] */
     struct err_stat errs[MAX_ERR_STATS];
     int nerrs;             /* published with release after the name is written */

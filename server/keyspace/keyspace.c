@@ -18,14 +18,14 @@ void key_init(struct key *k, const char *p, size_t len)
 static void account_in(struct shard *s, struct db_slot *d, struct entry *e)
 {
     if (e->flags & E_VOLATILE)
-        vol_add(&d->vol, e);
+        vol_add(s, &d->vol, e);
     shard_mem_add(s, (long long)entry_mem(e));
 }
 
 static void account_out(struct shard *s, struct db_slot *d, struct entry *e)
 {
     if (e->flags & E_VOLATILE)
-        vol_remove(&d->vol, e);
+        vol_remove(s, &d->vol, e);
     shard_mem_add(s, -(long long)entry_mem(e));
 }
 
@@ -110,9 +110,9 @@ struct entry *ks_set_expire(const struct ks_env *env, int db, const struct key *
     struct entry *n = entry_with_expire(e, when_ms);
     ht_replace(&d->ht, &pos, n);
     if (was)
-        vol_remove(&d->vol, e);
+        vol_remove(s, &d->vol, e);
     if (will)
-        vol_add(&d->vol, n);
+        vol_add(s, &d->vol, n);
     shard_mem_add(s, (long long)mem_usable(n) - (long long)mem_usable(e));
     entry_free_shell(e); /* any value buffer moved to n */
     shard_signal_key(s, db, k->p, k->len, k->hash);
@@ -158,6 +158,7 @@ uint64_t ks_flush_db_locked(struct shard *s, int db)
     __atomic_store_n(&s->dirty, s->dirty + n, __ATOMIC_RELAXED);
     ht_deinit(&d->ht, free_entry_cb, s);
     ht_init(&d->ht, &s->mem);
+    shard_mem_add(s, -(long long)mem_usable(d->vol.v));
     free(d->vol.v);
     d->vol.v = NULL;
     d->vol.n = d->vol.cap = d->vol.cursor = 0;

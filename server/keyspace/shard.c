@@ -63,6 +63,14 @@ void keyspace_deinit(void)
 }
 
 uint32_t ks_nshards(void) { return nshards; }
+
+size_t ks_static_bytes(void)
+{
+    size_t n = mem_usable(shards);
+    for (uint32_t i = 0; i < nshards; i++)
+        n += mem_usable(shards[i].db);
+    return n;
+}
 int ks_ndb(void) { return ndb; }
 struct shard *ks_shard(uint32_t i) { return &shards[i]; }
 
@@ -115,26 +123,30 @@ size_t shard_set_normalize(uint32_t *idx, size_t n)
 
 /* ---- volatile index ---- */
 
-void vol_add(struct vol_array *v, struct entry *e)
+static void vol_resize(struct shard *s, struct vol_array *v, uint32_t cap)
 {
-    if (v->n == v->cap) {
-        v->cap = v->cap ? v->cap * 2 : 8;
-        v->v = xrealloc(v->v, v->cap * sizeof(*v->v));
-    }
+    long long before = (long long)mem_usable(v->v);
+    v->cap = cap;
+    v->v = xrealloc(v->v, cap * sizeof(*v->v));
+    shard_mem_add(s, (long long)mem_usable(v->v) - before);
+}
+
+void vol_add(struct shard *s, struct vol_array *v, struct entry *e)
+{
+    if (v->n == v->cap)
+        vol_resize(s, v, v->cap ? v->cap * 2 : 8);
     entry_set_vol_index(e, v->n);
     v->v[v->n++] = e;
 }
 
-void vol_remove(struct vol_array *v, struct entry *e)
+void vol_remove(struct shard *s, struct vol_array *v, struct entry *e)
 {
     uint32_t i = entry_vol_index(e);
     struct entry *last = v->v[--v->n];
     v->v[i] = last;
     entry_set_vol_index(last, i);
-    if (v->cap > 64 && v->n < v->cap / 4) { /* give back memory after mass expiry */
-        v->cap /= 2;
-        v->v = xrealloc(v->v, v->cap * sizeof(*v->v));
-    }
+    if (v->cap > 64 && v->n < v->cap / 4) /* give back memory after mass expiry */
+        vol_resize(s, v, v->cap / 2);
 }
 
 void vol_replace(struct vol_array *v, struct entry *old, struct entry *n)

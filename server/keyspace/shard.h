@@ -67,6 +67,8 @@ int keyspace_init(int nshards, int databases);
 void keyspace_deinit(void);
 
 uint32_t ks_nshards(void);
+/* Bytes of the shard array and per-shard database slots (fixed at start). */
+size_t ks_static_bytes(void);
 int ks_ndb(void);
 struct shard *ks_shard(uint32_t i);
 uint32_t ks_shard_index(uint64_t hash);
@@ -86,9 +88,10 @@ static inline void shard_mem_add(struct shard *s, long long delta)
     __atomic_store_n(&s->mem, s->mem + (size_t)delta, __ATOMIC_RELAXED);
 }
 
-/* Volatile index maintenance (caller holds the lock). */
-void vol_add(struct vol_array *v, struct entry *e);
-void vol_remove(struct vol_array *v, struct entry *e);
+/* Volatile index maintenance (caller holds the lock); the array's memory
+ * is accounted in s->mem. */
+void vol_add(struct shard *s, struct vol_array *v, struct entry *e);
+void vol_remove(struct shard *s, struct vol_array *v, struct entry *e);
 void vol_replace(struct vol_array *v, struct entry *old, struct entry *n);
 
 /* WATCH support (caller holds the lock). */

@@ -73,6 +73,7 @@ struct client *client_create(int fd, struct worker *wk, int64_t now_ms)
 
 void client_destroy(struct client *c)
 {
+    STAT_ADD(c->wk->stats.client_mem, 0 - (uint64_t)c->mem_accounted);
     client_unwatch_all(c);
     client_discard_multi(c);
     pthread_mutex_lock(&registry_lock);
@@ -185,8 +186,18 @@ static void info_line_locked(struct client *c, char *buf, size_t cap, int64_t no
              c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
 }
 
+void client_account_mem(struct client *c)
+{
+    size_t now = c->qcap + c->out.cap;
+    if (now != c->mem_accounted) {
+        STAT_ADD(c->wk->stats.client_mem, (uint64_t)now - (uint64_t)c->mem_accounted);
+        c->mem_accounted = now;
+    }
+}
+
 void client_publish(struct client *c, int64_t now_ms)
 {
+    client_account_mem(c);
     __atomic_store_n(&c->last_ms, now_ms, __ATOMIC_RELAXED);
     __atomic_store_n(&c->pub_flags, c->flags, __ATOMIC_RELAXED);
     __atomic_store_n(&c->pub_db, c->db, __ATOMIC_RELAXED);

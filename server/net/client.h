@@ -76,6 +76,7 @@ struct client {
     uint32_t pub_flags;
     int pub_db, pub_resp, pub_multi;
     size_t pub_qbuf, pub_omem;
+    size_t mem_accounted; /* buffer bytes counted in the worker's client_mem */
     int kill; /* set by CLIENT KILL from any thread; owner closes */
 };
 
@@ -88,6 +89,8 @@ void client_unwatch_all(struct client *c);
 
 /* Publish the CLIENT LIST view of c (owner thread, after a batch). */
 void client_publish(struct client *c, int64_t now_ms);
+/* Bring the worker's client_mem counter up to date with c's buffers. */
+void client_account_mem(struct client *c);
 
 /* Open connections (accepted, not yet closed). */
 long client_count(void);

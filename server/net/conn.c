@@ -235,6 +235,7 @@ void conn_flush(struct client *c)
         return;
     }
     obuf_compact(&c->out);
+    client_account_mem(c);
     c->obuf_soft_since_ms = 0;
     if (c->flags & CL_CLOSE_AFTER_REPLY) {
         conn_close(c);
