@@ -81,6 +81,12 @@ static void sum_cb(struct entry *e, void *arg)
 /* shard->mem equals its bucket arrays plus its entries, and each db's
  * volatile array lists exactly its volatile entries, each knowing its
  * own index.  Caller holds the lock (or is single-threaded). */
+/* The volatile-key array is accounted in the shard's memory too. */
+static size_t vol_bytes(const struct db_slot *d)
+{
+    return mem_usable(d->vol.v);
+}
+
 static int shard_consistent(struct shard *s)
 {
     size_t mem = 0;
@@ -89,7 +95,7 @@ static int shard_consistent(struct shard *s)
         struct db_slot *d = &s->db[db];
         struct sum sm = {0, 0};
         ht_foreach(&d->ht, sum_cb, &sm);
-        mem += sm.mem + bucket_bytes(&d->ht);
+        mem += sm.mem + bucket_bytes(&d->ht) + vol_bytes(d);
         if (sm.volatile_ != d->vol.n) {
             fprintf(stderr, "    db %d: %u volatile entries, vol.n %u\n", db, sm.volatile_,
                     d->vol.n);
@@ -267,11 +273,11 @@ TEST(store_many_and_delete_all_returns_memory)
     }
     CHECK_EQ_INT(bad, 0);
     CHECK(all_consistent());
-    /* only bucket arrays remain */
+    /* only bucket arrays (and emptied expiry arrays) remain */
     uint64_t buckets = 0;
     for (uint32_t i = 0; i < ks_nshards(); i++)
         for (int db = 0; db < NDB; db++)
-            buckets += bucket_bytes(&ks_shard(i)->db[db].ht);
+            buckets += bucket_bytes(&ks_shard(i)->db[db].ht) + vol_bytes(&ks_shard(i)->db[db]);
     CHECK_EQ_INT(total_mem(), buckets);
     CHECK_EQ_INT(expired, 0);
     keyspace_deinit();
@@ -334,7 +340,7 @@ TEST(lazy_expiry)
     CHECK_EQ_INT(s->db[2].vol.n, 0);
     shard_unlock(s);
     CHECK_EQ_INT(expired, 1);
-    CHECK_EQ_INT(s->mem, with_table);
+    CHECK_EQ_INT(s->mem, with_table + vol_bytes(&s->db[2]));
     CHECK_EQ_INT(dirty, 1);
     /* a second lookup is a plain miss */
     CHECK(!has(&env, 2, &t.k, NULL));
@@ -354,7 +360,7 @@ TEST(lazy_expiry)
     CHECK_EQ_INT(ht_count(&s->db[2].ht), 0);
     shard_unlock(s);
     CHECK_EQ_INT(expired, 3);
-    CHECK_EQ_INT(s->mem, with_table);
+    CHECK_EQ_INT(s->mem, with_table + vol_bytes(&s->db[2]));
 
     /* expiry 0 is in the past too; a NULL counter is allowed */
     struct ks_env env2 = {1, NULL};
