@@ -49,8 +49,10 @@ void resp_parser_reset(struct resp_parser *p)
     }
 }
 
-/* Strict decimal like Redis's string2ll: optional '-', no leading zeros, no '+'. */
-static int parse_ll(const char *s, size_t len, long long *out)
+/* Strict decimal like Redis's string2ll: optional '-', no leading zeros,
+ * no '+', no spaces, fits in a long long.  The server's command arguments
+ * use the same rule (util_str2ll calls this). */
+int resp_str2ll(const char *s, size_t len, long long *out)
 {
     if (len == 0 || len > 20)
         return 0;
@@ -258,7 +260,7 @@ enum resp_status resp_parse(struct resp_parser *p, const char *buf, size_t len,
             return RESP_NEED_MORE;
         }
         long long ll;
-        if (!parse_ll(buf + 1, (size_t)(cr - buf - 1), &ll) || ll > lim->max_multibulk_len)
+        if (!resp_str2ll(buf + 1, (size_t)(cr - buf - 1), &ll) || ll > lim->max_multibulk_len)
             return fail(p, "Protocol error: invalid multibulk length");
         p->pos = (size_t)(cr - buf) + 2;
         if (ll <= 0) { /* empty command: consumed, nothing to run */
@@ -292,7 +294,7 @@ enum resp_status resp_parse(struct resp_parser *p, const char *buf, size_t len,
             }
             long long ll;
             size_t hstart = p->pos + 1;
-            if (!parse_ll(buf + hstart, (size_t)(cr - buf) - hstart, &ll) || ll < 0 ||
+            if (!resp_str2ll(buf + hstart, (size_t)(cr - buf) - hstart, &ll) || ll < 0 ||
                 ll > lim->max_bulk_len)
                 return fail(p, "Protocol error: invalid bulk length");
             p->pos = (size_t)(cr - buf) + 2;

@@ -56,6 +56,9 @@ static inline const char *resp_arg_ptr(const struct resp_parser *p, const char *
     return (p->inline_buf ? p->inline_buf : buf) + p->argv[i].off;
 }
 
+/* Redis's string2ll rules; returns 1 and sets *out, or 0. */
+int resp_str2ll(const char *s, size_t len, long long *out);
+
 /* Split an inline request line into arguments with Redis's quoting rules
  * ("..." with \n \xHH escapes, '...' with \').  Writes unescaped bytes into
  * out (at least linelen bytes) and the spans into *argv (grown with realloc).

@@ -1,6 +1,8 @@
 /* util.c - see util.h. */
 #include "server/core/util.h"
 
+#include "protocol/resp_parse.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,40 +16,7 @@
 
 int util_str2ll(const char *s, size_t len, long long *out)
 {
-    if (len == 0 || len > 20)
-        return 0;
-    if (len == 1 && s[0] == '0') {
-        *out = 0;
-        return 1;
-    }
-    size_t i = 0;
-    int neg = 0;
-    if (s[0] == '-') {
-        neg = 1;
-        if (++i == len)
-            return 0;
-    }
-    if (s[i] < '1' || s[i] > '9')
-        return 0;
-    unsigned long long v = 0;
-    for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (ULLONG_MAX - d) / 10)
-            return 0;
-        v = v * 10 + d;
-    }
-    if (neg) {
-        if (v > (unsigned long long)LLONG_MAX + 1)
-            return 0;
-        *out = (long long)(0 - v);
-    } else {
-        if (v > (unsigned long long)LLONG_MAX)
-            return 0;
-        *out = (long long)v;
-    }
-    return 1;
+    return resp_str2ll(s, len, out);
 }
 
 int util_str2ld(const char *s, size_t len, long double *out)
