@@ -134,18 +134,31 @@ int main(int argc, char **argv)
     command_table_init();
     info_init();
 
-    int lfds[16];
-    int nl = listeners_open(cfg.bind, (int)cfg.port, (int)cfg.tcp_backlog, lfds, 16);
+    int lfds[16], protos[16];
+    int nl = listeners_open(cfg.bind, (int)cfg.port, (int)cfg.tcp_backlog, lfds, 8);
     if (nl < 0)
         return 1;
+    for (int i = 0; i < nl; i++)
+        protos[i] = PROTO_RESP;
+    if (cfg.memcache_port > 0) {
+        int nm = listeners_open(cfg.bind, (int)cfg.memcache_port, (int)cfg.tcp_backlog,
+                                lfds + nl, 8);
+        if (nm < 0)
+            return 1;
+        for (int i = nl; i < nl + nm; i++)
+            protos[i] = PROTO_MEMCACHE;
+        nl += nm;
+    }
     write_pidfile();
     log_notice("Cachet %s starting: pid=%d, port=%lld, threads=%ld, shards=%lld", CACHET_VERSION,
                (int)getpid(), cfg.port, threads, cfg.shards);
-    if (workers_start((int)threads, lfds, nl) != 0) {
+    if (workers_start((int)threads, lfds, protos, nl) != 0) {
         log_warning("Failed to start worker threads: %s", strerror(errno));
         return 1;
     }
     log_notice("Ready to accept connections tcp");
+    if (cfg.memcache_port > 0)
+        log_notice("Serving the memcached protocol on port %lld", cfg.memcache_port);
 
     int sig = 0;
     sigwait(&sigs, &sig);

@@ -365,7 +365,7 @@ static void incr_generic(struct cmd_ctx *c, long long by)
     long long v = cur + by;
     if (e && entry_enc(e) == ENC_INT) { /* same shape: update in place */
         memcpy(entry_value_area(e), &v, 8);
-        ks_modified(c->db, &k);
+        ks_modified(c->db, &k, e);
     } else {
         int64_t when = e ? entry_expire(e) : -1;
         ks_store(&c->env, c->db, &k, entry_new_int(k.p, k.len, v, when));
@@ -499,7 +499,7 @@ void cmd_append(struct cmd_ctx *c)
     e = make_raw(c, &k, e, cur + c->argl[2], &buf, &len);
     memcpy(buf + len, c->argv[2], c->argl[2]);
     entry_raw_set(e, buf, len + c->argl[2]);
-    ks_modified(c->db, &k);
+    ks_modified(c->db, &k, e);
     resp_int(c->w, (long long)(len + c->argl[2]));
 }
 
@@ -593,6 +593,6 @@ void cmd_setrange(struct cmd_ctx *c)
     if (need > len)
         len = need;
     entry_raw_set(e, buf, len);
-    ks_modified(c->db, &k);
+    ks_modified(c->db, &k, e);
     resp_int(c->w, (long long)len);
 }

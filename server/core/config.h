@@ -36,7 +36,8 @@ struct config {
     char *pidfile;
     char *dir;
     long long daemonize;
-    long long databases_unused;
+    long long memcache_port;  /* 0 = off */
+    long long max_item_size;  /* memcached's -I */
 };
 
 extern struct config cfg;

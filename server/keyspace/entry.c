@@ -7,26 +7,47 @@
 
 /* Allocate an entry with room for a value area of vsize bytes; writes the
  * header, expiry block and key.  Returns the entry; *val = value area. */
-static struct entry *entry_alloc(const char *key, size_t klen, size_t vsize, int64_t expire_ms,
-                                 int type, int enc, uint8_t **val)
+static struct entry *entry_alloc_meta(const char *key, size_t klen, size_t vsize,
+                                      const struct entry_meta *m, int type, int enc, uint8_t **val)
 {
-    size_t exp = expire_ms >= 0 ? ENTRY_EXP_SIZE : 0;
-    size_t size = ENTRY_HDR_SIZE + exp + varint_len(klen) + klen + vsize;
+    size_t exp = m->expire_ms >= 0 ? ENTRY_EXP_SIZE : 0;
+    size_t mc = m->mc ? ENTRY_MC_SIZE : 0;
+    size_t size = ENTRY_HDR_SIZE + exp + mc + varint_len(klen) + klen + vsize;
     struct entry *e = xmalloc(size);
     e->next = NULL;
     e->access = 0;
     e->tenc = (uint8_t)((type << 4) | enc);
-    e->flags = exp ? E_VOLATILE : 0;
+    e->flags = (uint8_t)((exp ? E_VOLATILE : 0) | (mc ? E_MCMETA : 0));
     uint8_t *p = e->data;
     if (exp) {
-        memcpy(p, &expire_ms, 8);
+        memcpy(p, &m->expire_ms, 8);
         memset(p + 8, 0, 4);
         p += ENTRY_EXP_SIZE;
+    }
+    if (mc) {
+        memcpy(p, &m->mc_flags, 4);
+        memcpy(p + 4, &m->cas, 8);
+        p += ENTRY_MC_SIZE;
     }
     p += varint_put(p, klen);
     memcpy(p, key, klen);
     *val = p + klen;
     return e;
+}
+
+static struct entry *entry_alloc(const char *key, size_t klen, size_t vsize, int64_t expire_ms,
+                                 int type, int enc, uint8_t **val)
+{
+    struct entry_meta m = {expire_ms, 0, 0, 0};
+    return entry_alloc_meta(key, klen, vsize, &m, type, enc, val);
+}
+
+void entry_get_meta(const struct entry *e, struct entry_meta *m)
+{
+    m->expire_ms = entry_expire(e);
+    m->mc = (e->flags & E_MCMETA) != 0;
+    m->mc_flags = entry_mc_flags(e);
+    m->cas = entry_cas(e);
 }
 
 struct entry *entry_new_int(const char *key, size_t klen, int64_t v, int64_t expire_ms)
@@ -44,6 +65,24 @@ struct entry *entry_new_string(const char *key, size_t klen, const char *v, size
     if (vlen <= 20 && util_str2ll(v, vlen, &ll))
         return entry_new_int(key, klen, ll, expire_ms);
     return entry_new_emb(key, klen, v, vlen, expire_ms);
+}
+
+struct entry *entry_new_string_meta(const char *key, size_t klen, const char *v, size_t vlen,
+                                    const struct entry_meta *m)
+{
+    uint8_t *val;
+    long long ll;
+    if (vlen <= 20 && util_str2ll(v, vlen, &ll)) {
+        struct entry *e = entry_alloc_meta(key, klen, 8, m, T_STRING, ENC_INT, &val);
+        int64_t i64 = ll;
+        memcpy(val, &i64, 8);
+        return e;
+    }
+    struct entry *e = entry_alloc_meta(key, klen, varint_len(vlen) + vlen, m, T_STRING, ENC_EMB,
+                                       &val);
+    val += varint_put(val, vlen);
+    memcpy(val, v, vlen);
+    return e;
 }
 
 struct entry *entry_new_emb(const char *key, size_t klen, const char *v, size_t vlen,
@@ -143,8 +182,8 @@ void entry_free(struct entry *e)
     free(e);
 }
 
-struct entry *entry_reshape(const struct entry *e, const char *key, size_t klen,
-                            int64_t expire_ms)
+static struct entry *reshape(const struct entry *e, const char *key, size_t klen,
+                             const struct entry_meta *m)
 {
     size_t oklen;
     const char *okey = entry_key(e, &oklen);
@@ -160,11 +199,28 @@ struct entry *entry_reshape(const struct entry *e, const char *key, size_t klen,
     }
     }
     uint8_t *val;
-    struct entry *n = entry_alloc(key ? key : okey, key ? klen : oklen, vsize, expire_ms,
-                                  entry_type(e), entry_enc(e), &val);
+    struct entry *n = entry_alloc_meta(key ? key : okey, key ? klen : oklen, vsize, m,
+                                       entry_type(e), entry_enc(e), &val);
     memcpy(val, oldval, vsize);
     n->access = e->access;
+    n->flags |= e->flags & (E_FETCHED | E_STALE | E_WIN);
     return n;
+}
+
+struct entry *entry_reshape(const struct entry *e, const char *key, size_t klen,
+                            int64_t expire_ms)
+{
+    struct entry_meta m;
+    entry_get_meta(e, &m);
+    m.expire_ms = expire_ms;
+    if (key)
+        m.cas = 0; /* another key: its CAS comes from its own shard */
+    return reshape(e, key, klen, &m);
+}
+
+struct entry *entry_reshape_meta(const struct entry *e, const struct entry_meta *m)
+{
+    return reshape(e, NULL, 0, m);
 }
 
 struct entry *entry_with_expire(const struct entry *e, int64_t expire_ms)

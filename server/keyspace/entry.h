@@ -6,8 +6,10 @@
  *   next    8  hash-chain link (owned by htable.c)
  *   access  4  eviction metadata: LRU clock or LFU counter (eviction/)
  *   tenc    1  type (high nibble) and encoding (low nibble)
- *   flags   1  E_VOLATILE: an expiry block follows
+ *   flags   1  E_VOLATILE: an expiry block follows; E_MCMETA: a memcached
+ *              block follows; E_FETCHED/E_STALE/E_WIN: meta-protocol state
  *   data       [expire_ms:8][vol_index:4]   only if E_VOLATILE
+ *              [mc_flags:4][cas:8]          only if E_MCMETA
  *              klen varint, key bytes
  *              value: ENC_INT   8-byte int64
  *                     ENC_EMB   vlen varint, bytes   (inline string)
@@ -17,6 +19,11 @@
  * jemalloc size class, against Redis's dictEntry + key sds + robj (~104).
  * Entries are replaced, not resized in place, when their shape changes
  * (TTL added, value grown): the keyspace swaps the pointer in the chain.
+ *
+ * The memcached block exists only when a key has non-zero client flags or
+ * has been given a CAS unique (memcached `gets`, `mg c`, ...), so keys used
+ * only over RESP pay nothing for it.  cas == 0 means "none handed out yet";
+ * the keyspace assigns one on demand (keyspace.h: ks_cas).
  */
 #ifndef CACHET_ENTRY_H
 #define CACHET_ENTRY_H
@@ -28,6 +35,10 @@
 enum { T_STRING = 0 };
 enum { ENC_INT = 0, ENC_EMB = 1, ENC_RAW = 2 };
 #define E_VOLATILE 0x01
+#define E_MCMETA 0x02
+#define E_FETCHED 0x04 /* read since stored (meta "h" flag) */
+#define E_STALE 0x08   /* invalidated by md I / ms I (meta "X") */
+#define E_WIN 0x10     /* a recache "win" token was handed out (meta "W"/"Z") */
 
 struct entry {
     struct entry *next;
@@ -39,6 +50,15 @@ struct entry {
 
 #define ENTRY_HDR_SIZE offsetof(struct entry, data)
 #define ENTRY_EXP_SIZE 12
+#define ENTRY_MC_SIZE 12
+
+/* Optional per-entry fields, as one argument for creating or reshaping. */
+struct entry_meta {
+    int64_t expire_ms; /* < 0: none */
+    int mc;            /* carry a memcached block */
+    uint32_t mc_flags;
+    uint64_t cas;      /* 0: none handed out */
+};
 /* Strings up to this length report OBJECT ENCODING "embstr", as in Redis. */
 #define EMBSTR_MAX 44
 
@@ -79,9 +99,36 @@ static inline size_t varint_get(const uint8_t *p, uint64_t *v)
     return n;
 }
 
-static inline uint8_t *entry_key_area(const struct entry *e)
+static inline uint8_t *entry_mc_area(const struct entry *e)
 {
     return (uint8_t *)e->data + ((e->flags & E_VOLATILE) ? ENTRY_EXP_SIZE : 0);
+}
+
+static inline uint8_t *entry_key_area(const struct entry *e)
+{
+    return entry_mc_area(e) + ((e->flags & E_MCMETA) ? ENTRY_MC_SIZE : 0);
+}
+
+static inline uint32_t entry_mc_flags(const struct entry *e)
+{
+    uint32_t f = 0;
+    if (e->flags & E_MCMETA)
+        memcpy(&f, entry_mc_area(e), 4);
+    return f;
+}
+
+static inline uint64_t entry_cas(const struct entry *e)
+{
+    uint64_t c = 0;
+    if (e->flags & E_MCMETA)
+        memcpy(&c, entry_mc_area(e) + 4, 8);
+    return c;
+}
+
+/* Caller checks E_MCMETA. */
+static inline void entry_set_cas(struct entry *e, uint64_t cas)
+{
+    memcpy(entry_mc_area(e) + 4, &cas, 8);
 }
 
 static inline const char *entry_key(const struct entry *e, size_t *klen)
@@ -137,6 +184,10 @@ int64_t entry_int(const struct entry *e);
  * expire_ms < 0 means no TTL. */
 struct entry *entry_new_string(const char *key, size_t klen, const char *val, size_t vlen,
                                int64_t expire_ms);
+/* The same with every optional field (memcached stores flags). */
+struct entry *entry_new_string_meta(const char *key, size_t klen, const char *val, size_t vlen,
+                                    const struct entry_meta *m);
+void entry_get_meta(const struct entry *e, struct entry_meta *m);
 /* An inline string even if it looks like an integer (INCRBYFLOAT results). */
 struct entry *entry_new_emb(const char *key, size_t klen, const char *val, size_t vlen,
                             int64_t expire_ms);
@@ -153,6 +204,8 @@ struct entry *entry_with_expire(const struct entry *e, int64_t expire_ms);
  * be freed with entry_free_shell.  RENAME and MOVE use this. */
 struct entry *entry_reshape(const struct entry *e, const char *key, size_t klen,
                             int64_t expire_ms);
+/* Copy of e (same key) with other optional fields; value moved as above. */
+struct entry *entry_reshape_meta(const struct entry *e, const struct entry_meta *m);
 /* For ENC_RAW: the buffer pointer slot and current length. */
 char *entry_raw_buf(const struct entry *e, size_t *len);
 void entry_raw_set(struct entry *e, char *buf, size_t len);

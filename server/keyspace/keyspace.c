@@ -137,9 +137,41 @@ void ks_value_resized(struct shard *s, size_t old_bytes, size_t new_bytes)
     shard_mem_add(s, (long long)new_bytes - (long long)old_bytes);
 }
 
-void ks_modified(int db, const struct key *k)
+void ks_modified(int db, const struct key *k, struct entry *e)
 {
+    if (e->flags & E_MCMETA)
+        entry_set_cas(e, 0);
     shard_signal_key(k->s, db, k->p, k->len, k->hash);
+}
+
+uint64_t ks_cas(const struct ks_env *env, int db, const struct key *k, struct entry **ep)
+{
+    struct entry *e = *ep;
+    uint64_t cas = entry_cas(e);
+    if (cas)
+        return cas;
+    struct shard *s = k->s;
+    cas = (++s->cas_seq << 16) | (ks_shard_index(k->hash) & 0xffff);
+    if (e->flags & E_MCMETA) {
+        entry_set_cas(e, cas);
+        return cas;
+    }
+    struct entry_meta m;
+    entry_get_meta(e, &m);
+    m.mc = 1;
+    m.cas = cas;
+    struct db_slot *d = &s->db[db];
+    struct ht_pos pos;
+    ht_find(&d->ht, k->p, k->len, k->hash, &pos);
+    struct entry *n = entry_reshape_meta(e, &m);
+    ht_replace(&d->ht, &pos, n);
+    if (e->flags & E_VOLATILE)
+        vol_replace(&d->vol, e, n);
+    shard_mem_add(s, (long long)mem_usable(n) - (long long)mem_usable(e));
+    entry_free_shell(e);
+    (void)env;
+    *ep = n;
+    return cas;
 }
 
 static void free_entry_cb(struct entry *e, void *arg)

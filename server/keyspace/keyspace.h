@@ -48,8 +48,15 @@ struct entry *ks_set_expire(const struct ks_env *env, int db, const struct key *
 struct entry *ks_detach(const struct ks_env *env, int db, const struct key *k);
 /* Account for a change in an entry's value buffer made in place. */
 void ks_value_resized(struct shard *s, size_t old_bytes, size_t new_bytes);
-/* Record an in-place modification of k (signals watchers). */
-void ks_modified(int db, const struct key *k);
+/* Record an in-place modification of e, stored under k: signals watchers
+ * and retires any memcached CAS unique handed out for the old value. */
+void ks_modified(int db, const struct key *k, struct entry *e);
+/* The memcached CAS unique of e (stored under k), assigning a fresh one
+ * if none was handed out since the value last changed.  May reshape the
+ * entry; *ep is updated to the entry now stored.  Uniques are
+ * (shard sequence << 16 | shard index): unique across the keyspace with
+ * no shared counter. */
+uint64_t ks_cas(const struct ks_env *env, int db, const struct key *k, struct entry **ep);
 
 /* Delete every key of db in shard s (caller holds the lock). */
 uint64_t ks_flush_db_locked(struct shard *s, int db);

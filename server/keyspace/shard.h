@@ -61,6 +61,7 @@ struct shard {
     struct watch_rec *watches;
     uint32_t nwatch;
     int expire_db; /* where the next active-expiry slice starts */
+    uint64_t cas_seq; /* memcached CAS uniques handed out by this shard */
 } __attribute__((aligned(64)));
 
 int keyspace_init(int nshards, int databases);

@@ -54,7 +54,8 @@ struct client {
     struct obuf out;
     int64_t obuf_soft_since_ms; /* when the soft limit was first exceeded */
 
-    int resp; /* 2 or 3 */
+    int proto; /* PROTO_RESP or PROTO_MEMCACHE (worker.h) */
+    int resp;  /* RESP version: 2 or 3 */
     int db;
     int authenticated;
     uint32_t flags;

@@ -93,11 +93,12 @@ static void set_socket_options(int fd)
     }
 }
 
-/* Adopt an accepted fd on this worker. */
-static void adopt(struct worker *w, int fd)
+/* Adopt an accepted fd on this worker (inbox entries are fd * 2 + proto). */
+static void adopt(struct worker *w, int fd, int proto)
 {
     set_socket_options(fd);
     struct client *c = client_create(fd, w, w->now_ms);
+    c->proto = proto;
     c->next = w->clients;
     if (w->clients)
         w->clients->prev = c;
@@ -110,7 +111,7 @@ static void adopt(struct worker *w, int fd)
     }
 }
 
-static void accept_ready(struct worker *w, int lfd)
+static void accept_ready(struct worker *w, int lfd, int proto)
 {
     for (int i = 0; i < 1000; i++) { /* bounded: one listener can't starve the loop */
         int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -131,14 +132,14 @@ static void accept_ready(struct worker *w, int lfd)
         }
         struct worker *t = &workers[w->next_target++ % (unsigned)nworkers];
         if (t == w) {
-            adopt(w, fd);
+            adopt(w, fd, proto);
         } else {
             pthread_mutex_lock(&t->inbox_lock);
             if (t->inbox_n == t->inbox_cap) {
                 t->inbox_cap = t->inbox_cap ? t->inbox_cap * 2 : 64;
                 t->inbox = xrealloc(t->inbox, sizeof(int) * (size_t)t->inbox_cap);
             }
-            t->inbox[t->inbox_n++] = fd;
+            t->inbox[t->inbox_n++] = fd * 2 + proto;
             pthread_mutex_unlock(&t->inbox_lock);
             worker_wake(t);
         }
@@ -159,7 +160,7 @@ static void on_wake(struct worker *w)
     w->inbox_n = w->inbox_cap = 0;
     pthread_mutex_unlock(&w->inbox_lock);
     for (int i = 0; i < n; i++)
-        adopt(w, fds[i]);
+        adopt(w, fds[i] / 2, fds[i] % 2);
     free(fds);
     for (struct client *c = w->clients, *next; c; c = next) {
         next = c->next;
@@ -214,7 +215,7 @@ static void *worker_main(void *arg)
             int is_listener = 0;
             for (int j = 0; j < w->nlisten; j++) {
                 if (p == &w->listen_fds[j]) {
-                    accept_ready(w, w->listen_fds[j]);
+                    accept_ready(w, w->listen_fds[j], w->listen_proto[j]);
                     is_listener = 1;
                 }
             }
@@ -248,7 +249,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int workers_start(int n, const int *listen_fds, int nlisten)
+int workers_start(int n, const int *listen_fds, const int *listen_proto, int nlisten)
 {
     nworkers = n;
     workers = NULL;
@@ -273,6 +274,7 @@ int workers_start(int n, const int *listen_fds, int nlisten)
     struct worker *w0 = &workers[0]; /* worker 0 accepts and deals */
     for (int j = 0; j < nlisten && j < 16; j++) {
         w0->listen_fds[j] = listen_fds[j];
+        w0->listen_proto[j] = listen_proto[j];
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &w0->listen_fds[j]};
         epoll_ctl(w0->epfd, EPOLL_CTL_ADD, listen_fds[j], &ev);
         w0->nlisten++;
@@ -293,7 +295,7 @@ void workers_stop(void)
     for (int i = 0; i < nworkers; i++) {
         struct worker *w = &workers[i];
         for (int j = 0; j < w->inbox_n; j++) {
-            close(w->inbox[j]);
+            close(w->inbox[j] / 2);
             client_release_slot();
         }
         free(w->inbox);

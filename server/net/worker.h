@@ -42,12 +42,16 @@ struct worker {
     int64_t now_ms;
     uint64_t rnd;
     int listen_fds[16];
+    int listen_proto[16]; /* PROTO_RESP or PROTO_MEMCACHE */
     int nlisten;
     unsigned next_target;
     uint32_t expire_shard_cursor;
 };
 
-int workers_start(int n, const int *listen_fds, int nlisten);
+#define PROTO_RESP 0
+#define PROTO_MEMCACHE 1
+
+int workers_start(int n, const int *listen_fds, const int *listen_proto, int nlisten);
 /* Ask every worker to finish its loop, then join them. */
 void workers_stop(void);
 int worker_count(void);
