@@ -111,7 +111,8 @@ server_argv() {
         # no persistence, and redis-server has no --threads option.
         ARGV+=(--save "" --appendonly no --dir "$WORK")
     else
-        ARGV+=(--threads "$threads")
+        # the memcached port is off: several servers run side by side
+        ARGV+=(--threads "$threads" --memcache-port 0)
         # shellcheck disable=SC2206
         [ -n "$CACHET_ARGS" ] && ARGV+=($CACHET_ARGS)
     fi

@@ -84,7 +84,8 @@ static struct cfg_opt opts[] = {
     {"pidfile", NULL, C_STR, F_IMMUTABLE, &cfg.pidfile, "", 0, 0, NULL, NULL, 0},
     {"dir", NULL, C_STR, 0, &cfg.dir, "./", 0, 0, NULL, apply_dir, 0},
     {"daemonize", NULL, C_BOOL, F_IMMUTABLE, &cfg.daemonize, "no", 0, 0, NULL, NULL, 0},
-    {"memcache-port", NULL, C_INT, F_IMMUTABLE, &cfg.memcache_port, "0", 0, 65535, NULL, NULL, 0},
+    {"memcache-port", NULL, C_INT, F_IMMUTABLE, &cfg.memcache_port, "11211", 0, 65535, NULL, NULL,
+     0},
     {"max-item-size", NULL, C_MEM, 0, &cfg.max_item_size, "1mb", 1024, 1024LL * 1024 * 1024,
      NULL, NULL, 0},
 };

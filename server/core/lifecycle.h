@@ -16,5 +16,7 @@ const char *server_executable(void);
 /* The Redis version whose behaviour we match; INFO and HELLO report it so
  * clients enable the features they would with that Redis. */
 #define CACHET_REDIS_COMPAT_VERSION "7.0.15"
+/* The memcached version whose protocol we match (VERSION, stats). */
+#define CACHET_MEMCACHED_COMPAT_VERSION "1.6.18"
 
 #endif

@@ -25,6 +25,15 @@ struct err_stat {
     uint64_t count;
 };
 
+/* memcached's counters, by its names (stats command) */
+struct mc_stat {
+    uint64_t cmd_get, cmd_set, cmd_flush, cmd_touch, cmd_meta;
+    uint64_t get_hits, get_misses, get_expired;
+    uint64_t delete_misses, delete_hits, incr_misses, incr_hits, decr_misses, decr_hits;
+    uint64_t cas_misses, cas_hits, cas_badval, touch_hits, touch_misses;
+    uint64_t store_too_large, total_items, conns;
+};
+
 struct wstats {
     uint64_t commands;
     uint64_t conns_received;
@@ -35,6 +44,7 @@ struct wstats {
     uint64_t error_replies;
     uint64_t reads, writes;
     uint64_t client_mem; /* input+output buffer bytes of this worker's clients */
+    struct mc_stat mc;
     struct cmd_stat *cmds; /* [command_count()] */
     struct err_stat errs[MAX_ERR_STATS];
     int nerrs;             /* published with release after the name is written */

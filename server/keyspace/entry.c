@@ -78,6 +78,13 @@ struct entry *entry_new_string_meta(const char *key, size_t klen, const char *v,
         memcpy(val, &i64, 8);
         return e;
     }
+    return entry_new_bytes_meta(key, klen, v, vlen, m);
+}
+
+struct entry *entry_new_bytes_meta(const char *key, size_t klen, const char *v, size_t vlen,
+                                   const struct entry_meta *m)
+{
+    uint8_t *val;
     struct entry *e = entry_alloc_meta(key, klen, varint_len(vlen) + vlen, m, T_STRING, ENC_EMB,
                                        &val);
     val += varint_put(val, vlen);

@@ -187,6 +187,9 @@ struct entry *entry_new_string(const char *key, size_t klen, const char *val, si
 /* The same with every optional field (memcached stores flags). */
 struct entry *entry_new_string_meta(const char *key, size_t klen, const char *val, size_t vlen,
                                     const struct entry_meta *m);
+/* As entry_new_string_meta but never integer-encoded: the bytes as given. */
+struct entry *entry_new_bytes_meta(const char *key, size_t klen, const char *val, size_t vlen,
+                                   const struct entry_meta *m);
 void entry_get_meta(const struct entry *e, struct entry_meta *m);
 /* An inline string even if it looks like an integer (INCRBYFLOAT results). */
 struct entry *entry_new_emb(const char *key, size_t klen, const char *val, size_t vlen,

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "protocol/mc_parse.h"
 #include "server/core/config.h"
 #include "server/core/mem.h"
 #include "server/keyspace/shard.h"
@@ -86,6 +87,10 @@ void client_destroy(struct client *c)
     pthread_mutex_unlock(&registry_lock);
     client_release_slot();
     resp_parser_deinit(&c->parser);
+    if (c->mcp) {
+        mc_parser_deinit(c->mcp);
+        free(c->mcp);
+    }
     obuf_deinit(&c->out);
     free(c->qbuf);
     free(c->name);

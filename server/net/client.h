@@ -17,6 +17,7 @@
 
 struct worker;
 struct command;
+struct mc_parser;
 
 #define CL_CLOSE_AFTER_REPLY (1u << 0) /* QUIT, protocol error */
 #define CL_CLOSE_ASAP (1u << 1)        /* output limit, killed: drop now */
@@ -50,6 +51,7 @@ struct client {
     char *qbuf;
     size_t qpos, qlen, qcap;
     struct resp_parser parser;
+    struct mc_parser *mcp; /* memcached connections only, created on first use */
     /* output */
     struct obuf out;
     int64_t obuf_soft_since_ms; /* when the soft limit was first exceeded */

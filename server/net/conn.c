@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "server/commands/dispatch.h"
+#include "server/memcache/mc_dispatch.h"
 #include "server/core/config.h"
 #include "server/core/log.h"
 #include "server/core/mem.h"
@@ -71,6 +72,8 @@ static void protocol_error(struct client *c, const char *err)
 /* Run every complete command in buf[0..len); returns bytes consumed. */
 static size_t process_buffer(struct client *c, const char *buf, size_t len)
 {
+    if (c->proto == PROTO_MEMCACHE)
+        return mc_process_buffer(c, buf, len);
     struct worker *wk = c->wk;
     const struct resp_limits lim = {
         .max_bulk_len = CFG(proto_max_bulk_len),
@@ -145,8 +148,9 @@ void conn_on_readable(struct client *c)
             c->qpos = 0;
         }
         size_t want = c->qlen + READ_CHUNK;
-        if (c->parser.need > want)
-            want = c->parser.need; /* a big bulk: make room for all of it */
+        size_t need = c->proto == PROTO_MEMCACHE ? (c->mcp ? c->mcp->need : 0) : c->parser.need;
+        if (need > want)
+            want = need; /* a big value: make room for all of it */
         reserve_qbuf(c, want);
         buf = c->qbuf;
         have = c->qlen;

@@ -29,6 +29,7 @@
 #include "server/core/log.h"
 #include "server/core/mem.h"
 #include "server/keyspace/keyspace.h"
+#include "server/memcache/mc_dispatch.h"
 #include "server/net/client.h"
 #include "server/net/conn.h"
 
@@ -191,8 +192,10 @@ static void housekeeping(struct worker *w)
     }
     if (expired)
         STAT_ADD(w->stats.expired, expired);
-    if (w->id == 0)
+    if (w->id == 0) {
         info_sample(w->now_ms);
+        mc_flush_due(w->now_ms);
+    }
 }
 
 static void *worker_main(void *arg)

@@ -13,6 +13,8 @@ import time
 import pytest
 import redis
 
+from resp import RawConn, Wire
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("CACHET_BIN", os.path.join(ROOT, "cachet-server"))
 SANITIZER = os.environ.get("CACHET_SANITIZER", "")
@@ -40,7 +42,9 @@ class Server:
         if IS_REDIS:
             cmd += ["--save", "", "--appendonly", "no"]
         else:
-            cmd += ["--threads", str(threads)]
+            # Off unless a test asks for it (a later --memcache-port wins):
+            # many servers run at once and 11211 would collide.
+            cmd += ["--threads", str(threads), "--memcache-port", "0"]
             if SANITIZER == "tsan":
                 # TSan's lock-order checker tracks at most 64 held locks per
                 # thread; FLUSHALL/EXEC-all hold every shard lock.  32 shards
@@ -137,6 +141,24 @@ def r(server):
     c.flushall()
     yield c
     c.connection_pool.disconnect()
+
+
+@pytest.fixture
+def w(r, server):
+    """A raw RESP2 client (resp.Wire: "+OK", "-ERR ...") on the server that
+    `r` just flushed (db 0)."""
+    c = Wire(server.port)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def c(server, r):
+    """A raw RESP2/RESP3 connection (resp.RawConn: "OK", Err("ERR ...")) on
+    the shared, flushed server."""
+    conn = RawConn(server.port)
+    yield conn
+    conn.close()
 
 
 @pytest.fixture

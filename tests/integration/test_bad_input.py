@@ -9,141 +9,12 @@ import gc
 import random
 import resource
 import socket
-import threading
 import time
 
 import pytest
 
 from conftest import SANITIZER
-
-
-class Err(bytes):
-    """An error reply (without the leading '-')."""
-
-
-def enc(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = str(a).encode()
-        elif isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-class Conn:
-    def __init__(self, port, timeout=30):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-        self.pos = 0
-
-    def close(self):
-        self.sock.close()
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def send_in_background(self, data):
-        errors = []
-
-        def run():
-            try:
-                self.sock.sendall(data)
-            except OSError as e:
-                errors.append(e)
-
-        t = threading.Thread(target=run, daemon=True)
-        t.start()
-        t.errors = errors
-        return t
-
-    def _fill(self):
-        data = self.sock.recv(1 << 20)
-        if not data:
-            raise ConnectionError("server closed the connection")
-        self.buf = self.buf[self.pos:] + data
-        self.pos = 0
-
-    def _line(self):
-        while True:
-            i = self.buf.find(b"\r\n", self.pos)
-            if i >= 0:
-                line = self.buf[self.pos:i]
-                self.pos = i + 2
-                return line
-            self._fill()
-
-    def read(self):
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t == b"+":
-            return rest
-        if t == b"-":
-            return Err(rest)
-        if t == b":":
-            return int(rest)
-        if t == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) - self.pos < n + 2:
-                self._fill()
-            v = self.buf[self.pos:self.pos + n]
-            self.pos += n + 2
-            return v
-        if t == b"*":
-            n = int(rest)
-            if n < 0:
-                return None
-            return [self.read() for _ in range(n)]
-        raise AssertionError("bad reply type: %r" % line[:80])
-
-    def call(self, *args):
-        self.send(enc(*args))
-        return self.read()
-
-
-def send_quietly(sock, data):
-    """sendall that tolerates the server hanging up on us mid-send."""
-    try:
-        sock.sendall(data)
-        return True
-    except (BrokenPipeError, ConnectionResetError):
-        return False
-
-
-def read_until_close(sock, timeout=5.0):
-    """Read everything until the server closes the connection.
-
-    Returns (data, closed); closed is False if the connection was still open
-    (no EOF) when `timeout` expired."""
-    data = b""
-    deadline = time.time() + timeout
-    while True:
-        left = deadline - time.time()
-        if left <= 0:
-            return data, False
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            return data, False
-        except ConnectionResetError:
-            return data, True
-        if not chunk:
-            return data, True
-        data += chunk
-
-
-def wait_for(pred, timeout, step=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
+from resp import BytesConn, enc, read_until_close, send_quietly, wait_until
 
 
 def connected_clients(client):
@@ -238,7 +109,7 @@ def test_max_bulk_len_header_is_accepted_and_waits(server, good):
     assert data == b"" and not closed
     check_healthy(server, good)
     s.close()
-    assert wait_for(lambda: connected_clients(good) == 1, 10)
+    assert wait_until(lambda: connected_clients(good) == 1, 10)
 
 
 @pytest.mark.parametrize("payload", [b"*-1\r\n", b"*0\r\n", b"\r\n", b"   \r\n"],
@@ -298,7 +169,7 @@ def test_random_bytes_with_nul_survives(server, good, seed):
 # Huge but legal commands.
 # ---------------------------------------------------------------------------
 def test_del_100000_keys_and_mset_50000_pairs(server, good):
-    c = Conn(server.port)
+    c = BytesConn(server.port)
     npairs = 50000
     args = [b"MSET"]
     for i in range(npairs):
@@ -411,14 +282,14 @@ def test_client_query_buffer_limit(server_factory):
         assert closed, "2 MB unfinished bulk was not cut off at 1 MB"
         assert not data.startswith(b"+"), data[:80]
 
-    assert wait_for(lambda: connected_clients(good) == 1, 10)
+    assert wait_until(lambda: connected_clients(good) == 1, 10)
     # The buffered megabytes were freed with their connections.
     after = int(good.info("memory")["used_memory"])
     assert after - base < (1 << 20), (base, after)
     assert good.exists("q") == 0
 
     # Below the limit a large argument is still fine.
-    c = Conn(srv.port)
+    c = BytesConn(srv.port)
     t = c.send_in_background(enc(b"SET", b"q", b"b" * 900000))
     assert c.read() == b"OK"
     t.join(10)
@@ -527,7 +398,7 @@ def test_many_idle_connections(server_factory):
         for _ in range(want):
             s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
             socks.append(s)
-        assert wait_for(lambda: connected_clients(good) >= want + 1, 60, step=0.2), \
+        assert wait_until(lambda: connected_clients(good) >= want + 1, 60, interval=0.2), \
             connected_clients(good)
         check_healthy(srv, good)
         # A few of the crowd are real clients too.
@@ -536,7 +407,7 @@ def test_many_idle_connections(server_factory):
     finally:
         for s in socks:
             s.close()
-    assert wait_for(lambda: connected_clients(good) == 1, 60, step=0.2), \
+    assert wait_until(lambda: connected_clients(good) == 1, 60, interval=0.2), \
         connected_clients(good)
     check_healthy(srv, good)
     good.close()

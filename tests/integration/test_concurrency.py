@@ -8,92 +8,15 @@ bottleneck; under sanitizers the counts are scaled down, never the checks.
 """
 import random
 import re
-import socket
 import threading
 import time
 
 from conftest import SANITIZER
+from resp import BytesConn, enc
+from resp import ErrBytes as Err  # the assertions below say Err
 
 THREADS = 4          # server worker threads (Cachet only)
 JOIN_TIMEOUT = 120   # hard bound on any one test's client threads
-
-
-# ---------------------------------------------------------------------------
-# A minimal RESP2 client for raw pipelined sockets.
-# ---------------------------------------------------------------------------
-class Err(bytes):
-    """An error reply (without the leading '-')."""
-
-
-def enc(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = str(a).encode()
-        elif isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-class Conn:
-    def __init__(self, port, timeout=30):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-        self.pos = 0
-
-    def close(self):
-        self.sock.close()
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def _fill(self):
-        data = self.sock.recv(1 << 20)
-        if not data:
-            raise ConnectionError("server closed the connection")
-        self.buf = self.buf[self.pos:] + data
-        self.pos = 0
-
-    def _line(self):
-        while True:
-            i = self.buf.find(b"\r\n", self.pos)
-            if i >= 0:
-                line = self.buf[self.pos:i]
-                self.pos = i + 2
-                return line
-            self._fill()
-
-    def read(self):
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t == b"+":
-            return rest
-        if t == b"-":
-            return Err(rest)
-        if t == b":":
-            return int(rest)
-        if t == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) - self.pos < n + 2:
-                self._fill()
-            v = self.buf[self.pos:self.pos + n]
-            assert self.buf[self.pos + n:self.pos + n + 2] == b"\r\n"
-            self.pos += n + 2
-            return v
-        if t == b"*":
-            n = int(rest)
-            if n < 0:
-                return None
-            return [self.read() for _ in range(n)]
-        raise AssertionError("bad reply type: %r" % line[:80])
-
-    def call(self, *args):
-        self.send(enc(*args))
-        return self.read()
 
 
 def run_threads(targets, timeout=JOIN_TIMEOUT):
@@ -145,7 +68,7 @@ def test_concurrent_incr_exact_totals(server_factory):
     results = [None] * nclients
 
     def client(t):
-        c = Conn(srv.port)
+        c = BytesConn(srv.port)
         seen = []
         plan = plans[t]
         for start in range(0, len(plan), batch):
@@ -196,7 +119,7 @@ def test_mset_mget_never_torn(server_factory):
     writes = [0] * nwriters
 
     def writer(w):
-        conn = Conn(srv.port)
+        conn = BytesConn(srv.port)
         n = 0
         while time.time() < stop:
             frames = []
@@ -215,7 +138,7 @@ def test_mset_mget_never_torn(server_factory):
         conn.close()
 
     def reader(i):
-        conn = Conn(srv.port)
+        conn = BytesConn(srv.port)
         frame = enc(b"MGET", *keys)
         while time.time() < stop:
             conn.send(frame * batch)
@@ -251,7 +174,7 @@ def test_keyspace_storm_consistent(server_factory):
 
     def stormer(t):
         rng = random.Random(77 + t)
-        conn = Conn(srv.port)
+        conn = BytesConn(srv.port)
         n = 0
         while time.time() < stop:
             frames, kinds = [], []
@@ -331,7 +254,7 @@ def test_multi_exec_transfer_atomic(server_factory):
           enc(b"INCRBY", b"acct:b", 1) + enc(b"EXEC"))
 
     def transferer():
-        conn = Conn(srv.port)
+        conn = BytesConn(srv.port)
         for _ in range(per // batch):
             conn.send(tx * batch)
             for _ in range(batch):
@@ -344,7 +267,7 @@ def test_multi_exec_transfer_atomic(server_factory):
         conn.close()
 
     def reader(i):
-        conn = Conn(srv.port)
+        conn = BytesConn(srv.port)
         frame = enc(b"MGET", b"acct:a", b"acct:b")
         while True:
             finished = done.is_set()
@@ -388,7 +311,7 @@ def test_watch_optimistic_increments(server_factory):
     aborted = [0] * nthreads
 
     def worker(t):
-        conn = Conn(srv.port)
+        conn = BytesConn(srv.port)
         attempts = 0
         while len(committed[t]) < per:
             attempts += 1
@@ -418,7 +341,7 @@ def test_watch_optimistic_increments(server_factory):
 def test_watch_abort_is_deterministic(server_factory):
     """Single-threaded WATCH sanity, so (5) cannot pass by never aborting."""
     srv = threaded_server(server_factory)
-    a, b = Conn(srv.port), Conn(srv.port)
+    a, b = BytesConn(srv.port), BytesConn(srv.port)
     assert a.call(b"SET", b"wk", b"1") == b"OK"
     assert a.call(b"WATCH", b"wk") == b"OK"
     assert b.call(b"SET", b"wk", b"2") == b"OK"

@@ -6,136 +6,12 @@ Replies are read with a small raw RESP reader so that the reply *type*
 (simple string vs bulk string, map vs array) is checked, not just the value.
 """
 import re
-import socket
-import time
 
 import pytest
 import redis
 
 from conftest import IS_REDIS, raw_command
-
-
-# --------------------------------------------------------------------------
-# A minimal RESP2/RESP3 client that keeps the raw bytes of every reply.
-# --------------------------------------------------------------------------
-
-class Err(object):
-    """An error reply; .msg is the text without the leading '-'."""
-
-    def __init__(self, msg):
-        self.msg = msg
-
-    def __eq__(self, other):
-        return isinstance(other, Err) and other.msg == self.msg
-
-    def __repr__(self):
-        return "Err(%r)" % self.msg
-
-
-class Verbatim(str):
-    fmt = None
-
-
-class RawConn(object):
-    def __init__(self, port, timeout=10.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
-        self.raw = b""
-
-    def close(self):
-        self.sock.close()
-
-    def sendall(self, data):
-        self.sock.sendall(data)
-
-    def send(self, *args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            if not isinstance(a, bytes):
-                a = str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.sock.sendall(b"".join(out))
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("connection closed by server")
-        self.buf += chunk
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        i = self.buf.index(b"\r\n")
-        line, self.buf = self.buf[:i], self.buf[i + 2:]
-        self.raw += line + b"\r\n"
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            self._fill()
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        self.raw += data + b"\r\n"
-        return data
-
-    def _parse(self):
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t == b"+":
-            return rest.decode()
-        if t == b"-":
-            return Err(rest.decode())
-        if t == b":":
-            return int(rest)
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n)
-        if t == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._parse() for _ in range(n)]
-        if t == b"_":
-            return None
-        if t == b",":
-            return float(rest)
-        if t == b"#":
-            return rest == b"t"
-        if t == b"=":
-            d = self._exact(int(rest)).decode()
-            v = Verbatim(d[4:])
-            v.fmt = d[:3]
-            return v
-        if t == b"%":
-            d = {}
-            for _ in range(int(rest)):
-                k = self._parse()
-                d[tuple(k) if isinstance(k, list) else k] = self._parse()
-            return d
-        if t in (b"~", b">"):
-            return [self._parse() for _ in range(int(rest))]
-        raise AssertionError("unexpected RESP type byte in %r" % line)
-
-    def read(self):
-        self.raw = b""
-        return self._parse()
-
-    def cmd(self, *args):
-        self.send(*args)
-        return self.read()
-
-    def cmd_raw(self, *args):
-        self.send(*args)
-        self.read()
-        return self.raw
-
-    def assert_closed(self, timeout=5.0):
-        """The server must close this connection (EOF or reset) soon."""
-        self.sock.settimeout(timeout)
-        try:
-            data = self.sock.recv(65536)
-        except (ConnectionResetError, BrokenPipeError):
-            return
-        except socket.timeout:
-            raise AssertionError("server did not close the connection")
-        assert data == b"", "expected EOF, got %r" % data
+from resp import Err, RawConn, wait_ready_any_reply
 
 
 def client_fields(line):
@@ -157,14 +33,6 @@ def redis_version_tuple(conn):
     info = conn.cmd("INFO", "server")
     m = re.search(r"redis_version:(\d+)\.(\d+)\.(\d+)", info.decode() if isinstance(info, bytes) else info)
     return tuple(int(x) for x in m.groups())
-
-
-@pytest.fixture
-def c(server, r):
-    """A raw RESP connection to the shared (flushed) server."""
-    conn = RawConn(server.port)
-    yield conn
-    conn.close()
 
 
 NOAUTH = "NOAUTH Authentication required."
@@ -309,31 +177,10 @@ def test_select_arity(c):
 # AUTH / requirepass
 # --------------------------------------------------------------------------
 
-def _wait_ready_any_reply(self, timeout=20):
-    """Like Server.wait_ready, but a NOAUTH reply also means "up".
-
-    conftest's wait_ready pings with redis-py, which raises AuthenticationError
-    (a subclass of ConnectionError) on NOAUTH, so a --requirepass server is
-    never seen as ready.  Until the harness handles that, use this instead.
-    """
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if self.proc.poll() is not None:
-            raise RuntimeError("server exited at start (rc=%s): %s" %
-                               (self.proc.returncode, self.read_log()))
-        try:
-            if raw_command(self.port, b"PING\r\n"):
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("server did not come up: " + self.read_log())
-
-
 @pytest.fixture
 def pw_server(server_factory, monkeypatch):
     import conftest
-    monkeypatch.setattr(conftest.Server, "wait_ready", _wait_ready_any_reply)
+    monkeypatch.setattr(conftest.Server, "wait_ready", wait_ready_any_reply)
     return server_factory("--requirepass", "secret")
 
 

@@ -5,101 +5,14 @@ Every expectation here was checked against redis-server 7.0.15
 (CACHET_BIN=/usr/bin/redis-server).  Waits poll with a bounded deadline
 instead of sleeping a fixed time where the outcome allows it.
 
-Replies are read with a tiny RESP2 reader (`Wire`, same as in
-test_strings.py):
-
-    simple string  -> str  starting with "+"   e.g. "+OK"
-    error          -> str  starting with "-"
-    integer        -> int
-    bulk string    -> bytes, or None for the nil bulk ($-1)
-    array          -> list, or NIL_ARRAY for the nil array (*-1)
+Replies are read with resp.Wire (the `w` fixture, as in test_strings.py).
 """
 import re
-import socket
 import time
 
 import pytest
 
-
-# --------------------------------------------------------------------------
-# helpers
-
-class _NilArray:
-    def __repr__(self):
-        return "NIL_ARRAY"
-
-
-NIL_ARRAY = _NilArray()
-
-
-class Wire:
-    """Minimal blocking RESP2 client: w("SET", "k", "v") -> "+OK"."""
-
-    def __init__(self, port, timeout=30.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    def _fill(self):
-        chunk = self.sock.recv(1 << 20)
-        if not chunk:
-            raise ConnectionError("server closed the connection")
-        self.buf += chunk
-
-    def _line(self):
-        while True:
-            i = self.buf.find(b"\r\n")
-            if i >= 0:
-                line, self.buf = self.buf[:i], self.buf[i + 2:]
-                return line
-            self._fill()
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            self._fill()
-        assert self.buf[n:n + 2] == b"\r\n", "bulk string not terminated by CRLF"
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def read(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind in (b"+", b"-"):
-            return line.decode("utf-8", "replace")
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            return None if n == -1 else self._exact(n)
-        if kind == b"*":
-            n = int(rest)
-            return NIL_ARRAY if n == -1 else [self.read() for _ in range(n)]
-        raise AssertionError("not a RESP2 reply line: %r" % line)
-
-    @staticmethod
-    def encode(args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            if isinstance(a, str):
-                a = a.encode()
-            elif isinstance(a, int):
-                a = str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        return b"".join(out)
-
-    def __call__(self, *args):
-        self.sock.sendall(self.encode(args))
-        return self.read()
-
-
-@pytest.fixture
-def w(r, server):
-    """Raw RESP client on the server that `r` just flushed (db 0)."""
-    c = Wire(server.port)
-    yield c
-    c.close()
+from resp import wait_until
 
 
 def info_section(w, section):
@@ -115,16 +28,6 @@ def expired_keys(w):
         if line.startswith(b"expired_keys:"):
             return int(line.split(b":", 1)[1])
     raise AssertionError("INFO stats has no expired_keys field")
-
-
-def wait_until(predicate, timeout, interval=0.05):
-    """Poll `predicate` until it returns a truthy value or `timeout` passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)
 
 
 def set_volatile_keys(r, prefix, count, ms_low, ms_high, db=None):

@@ -8,6 +8,7 @@ import socket
 import threading
 
 from conftest import SANITIZER
+from resp import LineReader, enc
 
 CONNS = 4 if SANITIZER else 8
 REQUESTS = 2000 if SANITIZER else 20000
@@ -15,45 +16,10 @@ PIPELINE = 32
 VALUE = b"v" * 32
 
 
-def enc(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-class Reader:
-    def __init__(self, sock):
-        self.sock, self.buf = sock, b""
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            assert chunk, "server closed the connection"
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def reply(self):
-        line = self.line()
-        if line[:1] == b"$":
-            n = int(line[1:])
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                chunk = self.sock.recv(65536)
-                assert chunk
-                self.buf += chunk
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return data
-        return line
-
-
 def memtier_session(port, idx, errors):
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=60)
-        rd = Reader(s)
+        rd = LineReader(sock=s)
         s.sendall(enc("AUTH", "secret") + enc("SELECT", 3))
         assert rd.reply() == b"+OK"
         assert rd.reply() == b"+OK"

@@ -5,7 +5,6 @@ Every expectation was checked against Redis 7.0.15
 matters (+QUEUED, *-1 for an aborted EXEC); redis-py's pipeline and
 transaction helpers are exercised at the end.
 """
-import socket
 import threading
 import time
 
@@ -13,143 +12,10 @@ import pytest
 import redis
 
 from conftest import raw_command
-
-
-# --------------------------------------------------------------------------
-# A minimal RESP2/RESP3 client that keeps the raw bytes of every reply.
-# --------------------------------------------------------------------------
-
-class Err(object):
-    """An error reply; .msg is the text without the leading '-'."""
-
-    def __init__(self, msg):
-        self.msg = msg
-
-    def __eq__(self, other):
-        return isinstance(other, Err) and other.msg == self.msg
-
-    def __repr__(self):
-        return "Err(%r)" % self.msg
-
-
-class Verbatim(str):
-    fmt = None
-
-
-class RawConn(object):
-    def __init__(self, port, timeout=10.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
-        self.raw = b""
-
-    def close(self):
-        self.sock.close()
-
-    def sendall(self, data):
-        self.sock.sendall(data)
-
-    def send(self, *args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            if not isinstance(a, bytes):
-                a = str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.sock.sendall(b"".join(out))
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("connection closed by server")
-        self.buf += chunk
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        i = self.buf.index(b"\r\n")
-        line, self.buf = self.buf[:i], self.buf[i + 2:]
-        self.raw += line + b"\r\n"
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            self._fill()
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        self.raw += data + b"\r\n"
-        return data
-
-    def _parse(self):
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t == b"+":
-            return rest.decode()
-        if t == b"-":
-            return Err(rest.decode())
-        if t == b":":
-            return int(rest)
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n)
-        if t == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._parse() for _ in range(n)]
-        if t == b"_":
-            return None
-        if t == b",":
-            return float(rest)
-        if t == b"#":
-            return rest == b"t"
-        if t == b"=":
-            d = self._exact(int(rest)).decode()
-            v = Verbatim(d[4:])
-            v.fmt = d[:3]
-            return v
-        if t == b"%":
-            d = {}
-            for _ in range(int(rest)):
-                k = self._parse()
-                d[tuple(k) if isinstance(k, list) else k] = self._parse()
-            return d
-        if t in (b"~", b">"):
-            return [self._parse() for _ in range(int(rest))]
-        raise AssertionError("unexpected RESP type byte in %r" % line)
-
-    def read(self):
-        self.raw = b""
-        return self._parse()
-
-    def read_raw(self):
-        self.read()
-        return self.raw
-
-    def cmd(self, *args):
-        self.send(*args)
-        return self.read()
-
-    def cmd_raw(self, *args):
-        self.send(*args)
-        self.read()
-        return self.raw
-
-    def assert_closed(self, timeout=5.0):
-        """The server must close this connection (EOF or reset) soon."""
-        self.sock.settimeout(timeout)
-        try:
-            data = self.sock.recv(65536)
-        except (ConnectionResetError, BrokenPipeError):
-            return
-        except socket.timeout:
-            raise AssertionError("server did not close the connection")
-        assert data == b"", "expected EOF, got %r" % data
+from resp import Err, RawConn
 
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
-
-
-@pytest.fixture
-def c(server, r):
-    conn = RawConn(server.port)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture

@@ -1,121 +1,16 @@
 """Pipelining and framing: many commands per write, inline and multibulk mixed
 on one connection, and requests cut into many tiny TCP segments."""
-import socket
-import threading
 import time
 
 import pytest
 
-
-class Err(bytes):
-    """An error reply (without the leading '-')."""
-
-
-def enc(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = str(a).encode()
-        elif isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-class Conn:
-    def __init__(self, port, timeout=30):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-        self.pos = 0
-
-    def close(self):
-        self.sock.close()
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def send_in_background(self, data):
-        """Send from a thread, so a server that stops reading while its
-        replies are unread cannot deadlock the test; join() the result."""
-        errors = []
-
-        def run():
-            try:
-                self.sock.sendall(data)
-            except OSError as e:
-                errors.append(e)
-
-        t = threading.Thread(target=run, daemon=True)
-        t.start()
-        t.errors = errors
-        return t
-
-    def _fill(self):
-        data = self.sock.recv(1 << 20)
-        if not data:
-            raise ConnectionError("server closed the connection")
-        self.buf = self.buf[self.pos:] + data
-        self.pos = 0
-
-    def _line(self):
-        while True:
-            i = self.buf.find(b"\r\n", self.pos)
-            if i >= 0:
-                line = self.buf[self.pos:i]
-                self.pos = i + 2
-                return line
-            self._fill()
-
-    def read(self):
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t == b"+":
-            return rest
-        if t == b"-":
-            return Err(rest)
-        if t == b":":
-            return int(rest)
-        if t == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) - self.pos < n + 2:
-                self._fill()
-            v = self.buf[self.pos:self.pos + n]
-            assert self.buf[self.pos + n:self.pos + n + 2] == b"\r\n"
-            self.pos += n + 2
-            return v
-        if t == b"*":
-            n = int(rest)
-            if n < 0:
-                return None
-            return [self.read() for _ in range(n)]
-        raise AssertionError("bad reply type: %r" % line[:80])
-
-    def call(self, *args):
-        self.send(enc(*args))
-        return self.read()
-
-    def nothing_pending(self, wait=0.3):
-        """True if the server sent nothing more within `wait` seconds."""
-        if len(self.buf) > self.pos:
-            return False
-        self.sock.settimeout(wait)
-        try:
-            data = self.sock.recv(65536)
-        except socket.timeout:
-            return True
-        finally:
-            self.sock.settimeout(30)
-        self.buf = self.buf[self.pos:] + data
-        self.pos = 0
-        return False
+from resp import BytesConn, enc
+from resp import ErrBytes as Err  # the assertions below say Err
 
 
 @pytest.fixture
 def conn(server, r):
-    c = Conn(server.port)
+    c = BytesConn(server.port)
     yield c
     c.close()
 

@@ -20,6 +20,8 @@ import time
 
 import pytest
 
+from resp import enc, wait_ready_any_reply
+
 REDIS_CLI = "/usr/bin/redis-cli"
 
 pytestmark = pytest.mark.skipif(not os.path.exists(REDIS_CLI),
@@ -173,7 +175,7 @@ def test_dbsize(server, r):
 
 def test_password_option(server_factory, monkeypatch):
     import conftest
-    monkeypatch.setattr(conftest.Server, "wait_ready", _wait_ready_any_reply)
+    monkeypatch.setattr(conftest.Server, "wait_ready", wait_ready_any_reply)
     s = server_factory("--requirepass", "secret")
     assert out(s.port, "--no-auth-warning", "-a", "secret", "set", "k", "v") == "OK\n"
     assert out(s.port, "--no-auth-warning", "-a", "secret", "get", "k") == "v\n"
@@ -185,28 +187,6 @@ def test_password_option(server_factory, monkeypatch):
     assert "AUTH failed: WRONGPASS invalid username-password pair or user is disabled." \
         in p.stderr.decode()
     assert p.stdout.decode() == "NOAUTH Authentication required.\n\n"
-
-
-def _wait_ready_any_reply(self, timeout=20):
-    """conftest's wait_ready treats NOAUTH as "not up" (redis-py raises
-    AuthenticationError, a ConnectionError); accept any reply instead."""
-    import socket
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if self.proc.poll() is not None:
-            raise RuntimeError("server exited at start (rc=%s): %s" %
-                               (self.proc.returncode, self.read_log()))
-        try:
-            s = socket.create_connection(("127.0.0.1", self.port), timeout=2)
-            s.sendall(b"PING\r\n")
-            data = s.recv(100)
-            s.close()
-            if data:
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("server did not come up: " + self.read_log())
 
 
 def test_connection_refused(server):
@@ -227,12 +207,8 @@ def test_shutdown_nosave_via_cli(server_factory):
 # --pipe mass insertion
 # --------------------------------------------------------------------------
 
-def resp_set(k, v):
-    return b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(v), v)
-
-
 def test_pipe_small_with_error(server, r, tmp_path):
-    data = b"".join(resp_set(b"pk:%d" % i, b"pv:%d" % i) for i in range(1000))
+    data = b"".join(enc(b"SET", b"pk:%d" % i, b"pv:%d" % i) for i in range(1000))
     data += b"*2\r\n$9\r\nNOSUCHCMD\r\n$1\r\nx\r\n"
     data += b"SET inline value\r\n"                    # inline form works too
     p = cli(server.port, "--pipe", stdin=data, timeout=60)
@@ -259,7 +235,7 @@ def test_pipe_mass_insertion_one_million(server, r, tmp_path):
     with open(path, "wb") as f:
         chunk = []
         for i in range(n):
-            chunk.append(resp_set(b"key:%d" % i, b"value:%d" % i))
+            chunk.append(enc(b"SET", b"key:%d" % i, b"value:%d" % i))
             if len(chunk) == 10000:
                 f.write(b"".join(chunk))
                 chunk = []

@@ -17,129 +17,7 @@ import pytest
 import redis
 
 from conftest import BIN, IS_REDIS, raw_command
-
-
-# --------------------------------------------------------------------------
-# A minimal RESP2/RESP3 client that keeps the raw bytes of every reply.
-# --------------------------------------------------------------------------
-
-class Err(object):
-    """An error reply; .msg is the text without the leading '-'."""
-
-    def __init__(self, msg):
-        self.msg = msg
-
-    def __eq__(self, other):
-        return isinstance(other, Err) and other.msg == self.msg
-
-    def __repr__(self):
-        return "Err(%r)" % self.msg
-
-
-class Verbatim(str):
-    fmt = None
-
-
-class RawConn(object):
-    def __init__(self, port, timeout=10.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
-        self.raw = b""
-
-    def close(self):
-        self.sock.close()
-
-    def sendall(self, data):
-        self.sock.sendall(data)
-
-    def send(self, *args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            if not isinstance(a, bytes):
-                a = str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.sock.sendall(b"".join(out))
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("connection closed by server")
-        self.buf += chunk
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        i = self.buf.index(b"\r\n")
-        line, self.buf = self.buf[:i], self.buf[i + 2:]
-        self.raw += line + b"\r\n"
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            self._fill()
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        self.raw += data + b"\r\n"
-        return data
-
-    def _parse(self):
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t == b"+":
-            return rest.decode()
-        if t == b"-":
-            return Err(rest.decode())
-        if t == b":":
-            return int(rest)
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n)
-        if t == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._parse() for _ in range(n)]
-        if t == b"_":
-            return None
-        if t == b",":
-            return float(rest)
-        if t == b"#":
-            return rest == b"t"
-        if t == b"=":
-            d = self._exact(int(rest)).decode()
-            v = Verbatim(d[4:])
-            v.fmt = d[:3]
-            return v
-        if t == b"%":
-            d = {}
-            for _ in range(int(rest)):
-                k = self._parse()
-                d[tuple(k) if isinstance(k, list) else k] = self._parse()
-            return d
-        if t in (b"~", b">"):
-            return [self._parse() for _ in range(int(rest))]
-        raise AssertionError("unexpected RESP type byte in %r" % line)
-
-    def read(self):
-        self.raw = b""
-        return self._parse()
-
-    def cmd(self, *args):
-        self.send(*args)
-        return self.read()
-
-    def cmd_raw(self, *args):
-        self.send(*args)
-        self.read()
-        return self.raw
-
-    def assert_closed(self, timeout=5.0):
-        """The server must close this connection (EOF or reset) soon."""
-        self.sock.settimeout(timeout)
-        try:
-            data = self.sock.recv(65536)
-        except (ConnectionResetError, BrokenPipeError):
-            return
-        except socket.timeout:
-            raise AssertionError("server did not close the connection")
-        assert data == b"", "expected EOF, got %r" % data
+from resp import Err, RawConn, wait_for
 
 
 def info_text(conn, *sections):
@@ -169,23 +47,6 @@ def info_fields(conn, *sections):
     for fields in parse_info(info_text(conn, *sections)).values():
         out.update(fields)
     return out
-
-
-def wait_for(pred, timeout=10.0, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
-
-
-@pytest.fixture
-def c(server, r):
-    """A raw RESP2 connection to the shared, flushed server."""
-    conn = RawConn(server.port)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture
@@ -784,48 +645,13 @@ def test_config_set_redis_py(server_factory):
 # CONFIG REWRITE
 # --------------------------------------------------------------------------
 
-class ConfServer(object):
-    """A server started as `BIN <config file> --port ...`.
-
-    redis-server only treats its first argument as a config file (a path
-    after --options is taken as an extra value of the previous option), and
-    server_factory puts its arguments last, so these tests start their own.
-    """
-
-    def __init__(self, conf_path, tmpdir):
-        import conftest
-        self._inner = conftest.Server.__new__(conftest.Server)
-        s = self._inner
-        s.port = conftest.free_port()
-        s.host = "127.0.0.1"
-        cmd = [BIN, str(conf_path), "--port", str(s.port), "--bind", "127.0.0.1"]
-        if IS_REDIS:
-            cmd += ["--save", "", "--appendonly", "no"]
-        else:
-            cmd += ["--threads", "2"]
-        cmd += ["--dir", str(tmpdir)]
-        s.cmd = cmd
-        s.logpath = os.path.join(str(tmpdir), "cachet-conf-test-%d.log" % s.port)
-        s.log = open(s.logpath, "wb")
-        s.proc = subprocess.Popen(cmd, stdout=s.log, stderr=subprocess.STDOUT, cwd=str(tmpdir))
-        s.wait_ready()
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-
 @pytest.fixture
-def conf_server(tmp_path):
-    started = []
-
+def conf_server(server_factory):
+    """A server started with a config file as its first argument (the only
+    place redis-server accepts one); the harness puts it first."""
     def make(conf_path):
-        s = ConfServer(conf_path, tmp_path)
-        started.append(s)
-        return s
-
-    yield make
-    for s in started:
-        s.check_clean_exit()
+        return server_factory(config_file=conf_path)
+    return make
 
 
 def test_config_rewrite_without_config_file(c):

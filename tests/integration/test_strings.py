@@ -3,9 +3,9 @@
 Every expectation here was checked against redis-server 7.0.15
 (CACHET_BIN=/usr/bin/redis-server).
 
-Replies are read with a tiny RESP2 reader (`Wire`) instead of redis-py, so
-that the reply *type* is visible and error texts are seen verbatim,
-including the "ERR " prefix that redis-py strips:
+Replies are read with the RESP2 reader resp.Wire (the `w` fixture) instead
+of redis-py, so that the reply *type* is visible and error texts are seen
+verbatim, including the "ERR " prefix that redis-py strips:
 
     simple string  -> str  starting with "+"   e.g. "+OK"
     error          -> str  starting with "-"   e.g. "-ERR syntax error"
@@ -13,107 +13,16 @@ including the "ERR " prefix that redis-py strips:
     bulk string    -> bytes, or None for the nil bulk ($-1)
     array          -> list, or NIL_ARRAY for the nil array (*-1)
 """
-import socket
 import time
 
 import pytest
 
+from resp import NOT_INT, SYNTAX, arity, invalid_expire
 
-# --------------------------------------------------------------------------
-# helpers
-
-class _NilArray:
-    def __repr__(self):
-        return "NIL_ARRAY"
-
-
-NIL_ARRAY = _NilArray()
-
-
-class Wire:
-    """Minimal blocking RESP2 client: w("SET", "k", "v") -> "+OK"."""
-
-    def __init__(self, port, timeout=30.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    def _fill(self):
-        chunk = self.sock.recv(1 << 20)
-        if not chunk:
-            raise ConnectionError("server closed the connection")
-        self.buf += chunk
-
-    def _line(self):
-        while True:
-            i = self.buf.find(b"\r\n")
-            if i >= 0:
-                line, self.buf = self.buf[:i], self.buf[i + 2:]
-                return line
-            self._fill()
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            self._fill()
-        assert self.buf[n:n + 2] == b"\r\n", "bulk string not terminated by CRLF"
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def read(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind in (b"+", b"-"):
-            return line.decode("utf-8", "replace")
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            return None if n == -1 else self._exact(n)
-        if kind == b"*":
-            n = int(rest)
-            return NIL_ARRAY if n == -1 else [self.read() for _ in range(n)]
-        raise AssertionError("not a RESP2 reply line: %r" % line)
-
-    @staticmethod
-    def encode(args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            if isinstance(a, str):
-                a = a.encode()
-            elif isinstance(a, int):
-                a = str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        return b"".join(out)
-
-    def __call__(self, *args):
-        self.sock.sendall(self.encode(args))
-        return self.read()
-
-
-@pytest.fixture
-def w(r, server):
-    """Raw RESP client on the server that `r` just flushed (db 0)."""
-    c = Wire(server.port)
-    yield c
-    c.close()
-
-
-SYNTAX = "-ERR syntax error"
-NOT_INT = "-ERR value is not an integer or out of range"
 NOT_FLOAT = "-ERR value is not a valid float"
 TOO_BIG = "-ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 MAX_I64 = 9223372036854775807
 MIN_I64 = -9223372036854775808
-
-
-def arity(cmd):
-    return "-ERR wrong number of arguments for '%s' command" % cmd
-
-
-def invalid_expire(cmd):
-    return "-ERR invalid expire time in '%s' command" % cmd
 
 
 # --------------------------------------------------------------------------

@@ -811,7 +811,9 @@ TEST(signal_key_matches_db_and_key)
     CHECK_EQ_INT(d_b0, 0);
     CHECK_EQ_INT(ks_delete(&env, 0, &t[1].k), 1);
     CHECK_EQ_INT(d_b0, 1);
-    ks_modified(0, &t[0].k);
+    struct entry *tmp = mk(&t[0].k, "y", -1); /* an in-place change of some entry */
+    ks_modified(0, &t[0].k, tmp);
+    entry_free(tmp);
     CHECK_EQ_INT(d_a0, 1);
     CHECK_EQ_INT(d_a1, 0);
 
