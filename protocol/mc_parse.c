@@ -802,6 +802,8 @@ enum mc_status mc_parse(struct mc_parser *p, const char *buf, size_t len,
             p->keys = NULL;
             p->kcap = 0;
         }
+        if (len == 0)
+            return MC_NEED_MORE;
         if (p->scan > len) /* the caller shrank the buffer: rescan */
             p->scan = 0;
         const char *nl = memchr(buf + p->scan, '\n', len - p->scan);

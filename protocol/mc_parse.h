@@ -129,6 +129,12 @@
  * mg with N/T touches the item before failing on the opaque; gat touches
  * the keys before a too-long one.  Here the request just fails.  The binary
  * protocol (first byte 0x80) is not supported: it reads as a text line.
+ *
+ * Two memcached output quirks are the caller's business, not the parser's
+ * (and are best not copied): memcached holds queued replies while it waits
+ * for a data block or swallows one (so "SERVER_ERROR object too large"
+ * arrives after the swallowed bytes), and a get failing on a too-long key
+ * discards the not-yet-written replies of earlier pipelined commands.
  */
 #ifndef CACHET_MC_PARSE_H
 #define CACHET_MC_PARSE_H
@@ -168,11 +174,11 @@ enum mc_cmd {
     MC_CMD_VERSION,   /* any arguments are ignored */
     MC_CMD_VERBOSITY,
     MC_CMD_QUIT,      /* any arguments are ignored; close after replies */
-    MC_CMD_STATS,     /* args: the tokens after "stats" */
+    MC_CMD_STATS,     /* args: the tokens after "stats" (of the first 23) */
     /* memcached's admin commands, passed through for the caller: shutdown,
-     * slabs, lru, lru_crawler, watch, cache_memlimit.  args: all tokens,
-     * the name first.  (memcached 1.6.18 defaults: "shutdown" -> "ERROR:
-     * shutdown not enabled"; "watch" -> "OK" then log lines.) */
+     * slabs, lru, lru_crawler, watch, cache_memlimit.  args: the first 23
+     * tokens, the name first.  (memcached 1.6.18 defaults: "shutdown" ->
+     * "ERROR: shutdown not enabled"; "watch" -> "OK" then log lines.) */
     MC_CMD_OTHER,
     MC_CMD_MG,
     MC_CMD_MS,

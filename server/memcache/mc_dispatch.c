@@ -78,10 +78,14 @@ static void cmd_retrieve(struct mc_ctx *m, const struct mc_request *r)
         struct mc_item it;
         shard_lock(k.s);
         int hit = mc_lookup(&m->env, &k, with_cas, 1, &it);
-        if (hit && touch)
+        /* an exptime already past still returns the value, then the item
+         * is gone: reply before the touch frees it */
+        if (hit && touch && expire != 0)
             mc_touch(&m->env, &k, &it, expire);
         if (hit)
             reply_value(m, k.p, k.len, &it, with_cas);
+        if (hit && touch && expire == 0)
+            mc_touch(&m->env, &k, &it, expire);
         shard_unlock(k.s);
         STAT_INC(m->st->cmd_get);
         if (touch) {

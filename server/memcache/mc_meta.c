@@ -137,6 +137,7 @@ static void meta_get(struct mc_ctx *m, const struct mc_request *r)
     mc_key(r, m->buf, &k);
     struct mc_item it;
     struct ret x = {0};
+    int drop_after = 0;
     shard_lock(k.s);
     uint64_t idle = 0;
     struct entry *pre = ks_lookup(&m->env, MC_DB, &k, KS_NOTOUCH);
@@ -154,11 +155,13 @@ static void meta_get(struct mc_ctx *m, const struct mc_request *r)
         }
     } else if (hit) {
         if (mc_meta_has(r, 'T')) {
-            mc_touch(&m->env, &k, &it, mc_exptime_ms(r->meta.ttl, m->env.now_ms));
-            if (it.expire_ms == 0)
-                hit = 0;
+            int64_t exp = mc_exptime_ms(r->meta.ttl, m->env.now_ms);
+            if (exp == 0)
+                drop_after = 1; /* answered with the value, then gone */
+            else
+                mc_touch(&m->env, &k, &it, exp);
         }
-        if (hit) {
+        {
             int64_t ttl = ttl_seconds(&it, m->env.now_ms);
             int sent = (it.e->flags & E_WIN) != 0;
             x.stale = (it.e->flags & E_STALE) != 0;
@@ -194,6 +197,8 @@ static void meta_get(struct mc_ctx *m, const struct mc_request *r)
     } else {
         header_end(m, r, &x, "HD");
     }
+    if (drop_after)
+        mc_touch(&m->env, &k, &it, 0);
     shard_unlock(k.s);
 }
 

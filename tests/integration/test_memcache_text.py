@@ -929,3 +929,15 @@ def test_read_after_quit_reports_close(mc):
         c.send(b"quit\r\n")
         with pytest.raises(Closed):
             c.read_line()
+
+
+def test_gat_past_exptime_returns_value_then_item_is_gone(mc):
+    # Regression: Cachet freed the item on the touch and then replied from
+    # it (caught by ASan/TSan).  memcached answers with the value first.
+    with mc.raw() as c:
+        c.req(b"set g 0 0 2\r\nhi\r\n")
+        assert c.req(b"gat -1 g\r\n") == b"VALUE g 0 2\r\nhi\r\nEND\r\n"
+        assert c.req(b"get g\r\n") == b"END\r\n"
+        c.req(b"set h 0 0 2\r\nho\r\n")
+        assert c.req(b"mg h v T-1\r\n") == b"VA 2\r\nho\r\n"
+        assert c.req(b"mg h v\r\n") == b"EN\r\n"

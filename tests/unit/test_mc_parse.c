@@ -1326,6 +1326,7 @@ TEST(need_reports_frame_size)
     CHECK_EQ_INT(p.swallow, 2000000);
     CHECK_EQ_INT(mc_parse(&p, "", 0, &LIM, &r), MC_NEED_MORE);
     mc_parser_reset(&p);
+    CHECK_EQ_INT(mc_parse(&p, NULL, 0, &LIM, &r), MC_NEED_MORE);
     CHECK_EQ_INT(mc_parse(&p, "mn\r\n", 4, &LIM, &r), MC_OK);
     mc_parser_deinit(&p);
 }
