@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "eviction/maxmemory.h"
 #include "server/commands/command.h"
 #include "server/commands/info.h"
 #include "server/core/clock.h"
@@ -103,6 +104,7 @@ void info_init(void)
 {
     base_cmds = xcalloc((size_t)command_count(), sizeof(*base_cmds));
     mem_startup = ks_static_bytes();
+    maxmemory_init(mem_startup);
 }
 
 static size_t clients_bytes(void)
@@ -279,7 +281,8 @@ static void section_memory(struct text *t)
     size_t overhead = mem_startup + clients;
     long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
     unsigned long long total_sys = (unsigned long long)pages * (unsigned long long)psz;
-    char h_used[32], h_rss[32], h_peak[32], h_sys[32], h_start[32];
+    char h_used[32], h_rss[32], h_peak[32], h_sys[32], h_start[32], h_max[32];
+    human(h_max, sizeof(h_max), (unsigned long long)CFG(maxmemory));
     human(h_used, sizeof(h_used), used);
     human(h_rss, sizeof(h_rss), rss);
     human(h_peak, sizeof(h_peak), peak);
@@ -292,13 +295,14 @@ static void section_memory(struct text *t)
             "used_memory_startup:%zu\r\nused_memory_dataset:%zu\r\n"
             "used_memory_dataset_perc:%.2f%%\r\nused_memory_clients:%zu\r\n"
             "allocator_allocated:%zu\r\ntotal_system_memory:%llu\r\n"
-            "total_system_memory_human:%s\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\n"
+            "total_system_memory_human:%s\r\nmaxmemory:%lld\r\nmaxmemory_human:%s\r\n"
             "maxmemory_policy:noeviction\r\nmem_fragmentation_ratio:%.2f\r\n"
             "mem_allocator:%s\r\n",
             used, h_used, rss, h_rss, peak, h_peak, peak ? 100.0 * (double)used / (double)peak : 0,
             overhead, mem_startup, dataset,
             used > mem_startup ? 100.0 * (double)dataset / (double)(used - mem_startup) : 0,
-            clients, mem_allocated_total(), total_sys, h_sys, used ? (double)rss / (double)used : 0, mem_allocator_name());
+            clients, mem_allocated_total(), total_sys, h_sys, CFG(maxmemory), h_max,
+            used ? (double)rss / (double)used : 0, mem_allocator_name());
 }
 
 static void section_persistence(struct text *t)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eviction/maxmemory.h"
 #include "server/core/clock.h"
 #include "server/core/mem.h"
 #include "server/net/client.h"
@@ -48,6 +49,24 @@ static void reject_unknown(struct cmd_ctx *c)
         args += (size_t)m;
     }
     reject(c, msg);
+}
+
+/* Redis's rule: commands that grow memory, and inside MULTI every command
+ * but EXEC/DISCARD/QUIT/RESET (queuing itself takes memory), and EXEC when
+ * the transaction holds a command that grows memory. */
+static int oom_applies(const struct client *cl, const struct command *cmd)
+{
+    if (cmd->flags & CMD_DENYOOM)
+        return 1;
+    if (!(cl->flags & CL_MULTI))
+        return 0;
+    if (cmd->proc == cmd_exec) {
+        for (int i = 0; i < cl->mq_n; i++)
+            if (cl->mq[i].cmd->flags & CMD_DENYOOM)
+                return 1;
+        return 0;
+    }
+    return cmd->proc != cmd_discard && cmd->proc != cmd_quit && cmd->proc != cmd_reset;
 }
 
 static void queue_command(struct client *cl, const struct command *cmd, int argc,
@@ -173,6 +192,11 @@ void dispatch_command(struct client *cl, int argc, const char **argv, const size
     if (!cl->authenticated && !(cmd->flags & CMD_NOAUTH)) {
         STAT_INC(wk->stats.cmds[cmd->id].rejected);
         reject(&c, ERR_NOAUTH);
+        return;
+    }
+    if (oom_applies(cl, cmd) && maxmemory_exceeded()) {
+        STAT_INC(wk->stats.cmds[cmd->id].rejected);
+        reject(&c, OOM_ERROR);
         return;
     }
     __atomic_store_n(&cl->last_cmd, cmd->name, __ATOMIC_RELAXED);

@@ -88,6 +88,7 @@ static struct cfg_opt opts[] = {
      0},
     {"max-item-size", NULL, C_MEM, 0, &cfg.max_item_size, "1mb", 1024, 1024LL * 1024 * 1024,
      NULL, NULL, 0},
+    {"maxmemory", NULL, C_MEM, 0, &cfg.maxmemory, "0", 0, LLONG_MAX, NULL, NULL, 0},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 

@@ -38,6 +38,7 @@ struct config {
     long long daemonize;
     long long memcache_port;  /* 0 = off */
     long long max_item_size;  /* memcached's -I */
+    long long maxmemory;      /* bytes, 0 = no limit */
 };
 
 extern struct config cfg;

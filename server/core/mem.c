@@ -55,6 +55,24 @@ char *xstrdup(const char *s)
     return xmemdup(s, strlen(s));
 }
 
+static long long accounted_total;
+static __thread long long accounted_pending;
+
+void mem_account(long long delta)
+{
+    accounted_pending += delta;
+    if (accounted_pending >= MEM_ACCOUNT_BATCH || accounted_pending <= -MEM_ACCOUNT_BATCH) {
+        __atomic_add_fetch(&accounted_total, accounted_pending, __ATOMIC_RELAXED);
+        accounted_pending = 0;
+    }
+}
+
+size_t mem_accounted_estimate(void)
+{
+    long long t = __atomic_load_n(&accounted_total, __ATOMIC_RELAXED) + accounted_pending;
+    return t > 0 ? (size_t)t : 0;
+}
+
 const char *mem_allocator_name(void)
 {
 #ifdef USE_JEMALLOC

@@ -24,6 +24,15 @@ static inline size_t mem_usable(void *p)
     return p ? malloc_usable_size(p) : 0;
 }
 
+/* Accounted memory (keyspace + client buffers), kept cheap enough for the
+ * write path: each thread batches its changes and publishes them to one
+ * shared total once they reach MEM_ACCOUNT_BATCH bytes, so the total is
+ * never off by more than threads x MEM_ACCOUNT_BATCH and no write touches a
+ * shared cache line.  INFO sums the exact per-shard counters instead. */
+#define MEM_ACCOUNT_BATCH (64 * 1024)
+void mem_account(long long delta);
+size_t mem_accounted_estimate(void);
+
 /* Name and version of the allocator in use, as INFO's mem_allocator. */
 const char *mem_allocator_name(void);
 /* Bytes currently allocated through the allocator (all of the process). */

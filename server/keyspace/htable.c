@@ -13,6 +13,7 @@
 static void mem_add(struct htable *h, long long d)
 {
     __atomic_store_n(h->memctr, *h->memctr + (size_t)d, __ATOMIC_RELAXED);
+    mem_account(d);
 }
 /* Each operation moves one bucket; an empty run is cut at 10x that so a
  * sparse table cannot make one request walk thousands of empty slots. */

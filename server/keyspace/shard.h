@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server/core/mem.h"
 #include "server/keyspace/htable.h"
 
 /* Volatile keys of one (shard, db): a dense array the active-expiry sweep
@@ -87,6 +88,7 @@ size_t shard_set_normalize(uint32_t *idx, size_t n);
 static inline void shard_mem_add(struct shard *s, long long delta)
 {
     __atomic_store_n(&s->mem, s->mem + (size_t)delta, __ATOMIC_RELAXED);
+    mem_account(delta);
 }
 
 /* Volatile index maintenance (caller holds the lock); the array's memory

@@ -128,7 +128,8 @@ static void cmd_store(struct mc_ctx *m, const struct mc_request *r)
     case MC_STORED: mc_reply(m, "STORED\r\n"); break;
     case MC_EXISTS: mc_reply(m, "EXISTS\r\n"); break;
     case MC_NOT_FOUND: mc_reply(m, "NOT_FOUND\r\n"); break;
-    case MC_TOO_LARGE: mc_reply(m, "SERVER_ERROR out of memory storing object\r\n"); break;
+    case MC_TOO_LARGE:
+    case MC_OOM: mc_reply(m, "SERVER_ERROR out of memory storing object\r\n"); break;
     default: mc_reply(m, "NOT_STORED\r\n"); break;
     }
 }

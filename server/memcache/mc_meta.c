@@ -250,7 +250,7 @@ static void meta_set(struct mc_ctx *m, const struct mc_request *r)
                        : res == MC_NOT_FOUND ? "NF" : "NS";
     if (res == MC_STORED && mc_meta_has(r, 'q'))
         return;
-    if (res == MC_TOO_LARGE) {
+    if (res == MC_TOO_LARGE || res == MC_OOM) {
         mc_reply(m, "SERVER_ERROR out of memory storing object\r\n");
         return;
     }

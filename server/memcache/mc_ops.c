@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eviction/maxmemory.h"
 #include "protocol/resp_write.h"
 #include "server/core/config.h"
 #include "server/core/mem.h"
@@ -54,6 +55,8 @@ enum mc_result mc_store(const struct ks_env *env, const struct key *k, enum mc_s
                         int compare_cas, const char *val, size_t vlen, uint32_t flags,
                         int64_t expire_ms, uint64_t cas_in, uint64_t *cas_out)
 {
+    if (maxmemory_exceeded()) /* noeviction: refuse to grow */
+        return MC_OOM;
     struct entry *old = ks_lookup(env, MC_DB, k, KS_NOTOUCH);
     if (compare_cas || mode == MC_MODE_CAS) {
         if (!old)

@@ -22,7 +22,7 @@ enum mc_store_mode { MC_MODE_SET, MC_MODE_ADD, MC_MODE_REPLACE, MC_MODE_APPEND,
 
 enum mc_result {
     MC_STORED, MC_NOT_STORED, MC_EXISTS, MC_NOT_FOUND, MC_DELETED, MC_TOUCHED,
-    MC_NON_NUMERIC, MC_TOO_LARGE,
+    MC_NON_NUMERIC, MC_TOO_LARGE, MC_OOM,
 };
 
 /* Memcached's exptime: 0 = never, negative = already expired, up to 30

@@ -75,6 +75,7 @@ struct client *client_create(int fd, struct worker *wk, int64_t now_ms)
 void client_destroy(struct client *c)
 {
     STAT_ADD(c->wk->stats.client_mem, 0 - (uint64_t)c->mem_accounted);
+    mem_account(-(long long)c->mem_accounted);
     client_unwatch_all(c);
     client_discard_multi(c);
     pthread_mutex_lock(&registry_lock);
@@ -196,6 +197,7 @@ void client_account_mem(struct client *c)
     size_t now = c->qcap + c->out.cap;
     if (now != c->mem_accounted) {
         STAT_ADD(c->wk->stats.client_mem, (uint64_t)now - (uint64_t)c->mem_accounted);
+        mem_account((long long)now - (long long)c->mem_accounted);
         c->mem_accounted = now;
     }
 }

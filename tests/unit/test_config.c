@@ -222,10 +222,11 @@ TEST(get_patterns)
     CHECK_EQ_STR(get1("PORT"), "6379");
     CHECK_EQ_STR(get1("P?rt"), "6379");
     g = get_pat("*max*");
-    CHECK_EQ_INT(g.n, 3);
+    CHECK_EQ_INT(g.n, 4);
     CHECK_EQ_STR(g.names[0], "maxclients");
     CHECK_EQ_STR(g.names[1], "proto-max-bulk-len");
     CHECK_EQ_STR(g.names[2], "max-item-size");
+    CHECK_EQ_STR(g.names[3], "maxmemory");
     g = get_pat("client-*-limit");
     CHECK_EQ_INT(g.n, 2);
     g = get_pat("nosuch*");
