@@ -58,15 +58,16 @@ typedef struct conn {
     char *out; size_t outlen, outoff;
     char *in; size_t inlen, inpos, incap;
     uint64_t rng, seq;
+    uint64_t budget, issued;        /* requests this connection sends (-n / -L) */
+    uint64_t load_next;             /* -L: next key this connection stores */
 } conn_t;
 
 typedef struct thread {
     int idx, epfd, nconns, active;
     pthread_t tid;
     conn_t *conns;
-    uint64_t budget, issued, completed;
+    uint64_t issued, completed;
     uint64_t sets, gets, keys_asked, hits, misses, errors;
-    uint64_t load_next;             /* -L: next key to store */
     double t_end;
 } thread_t;
 
@@ -140,16 +141,15 @@ static int flush_out(conn_t *c) {
 static void start_batch(conn_t *c) {
     thread_t *th = c->th;
     uint64_t left;
-    if (load_mode) left = th->budget - th->issued;
-    else if (duration > 0) left = now() < deadline ? (uint64_t)depth : 0;
-    else left = th->budget - th->issued;
+    if (duration > 0 && !load_mode) left = now() < deadline ? (uint64_t)depth : 0;
+    else left = c->budget - c->issued;
     if (left == 0) { conn_close(c); return; }
     int nb = left < (uint64_t)depth ? (int)left : depth;
     char *p = c->out;
     for (int i = 0; i < nb; i++) {
         req_t *r = &c->reqs[i];
         if (load_mode || c->seq++ % (uint64_t)(ratio + 1) == 0) {
-            uint32_t k = load_mode ? (uint32_t)th->load_next++ : (uint32_t)(xorshift(&c->rng) % keyspace);
+            uint32_t k = load_mode ? (uint32_t)c->load_next++ : (uint32_t)(xorshift(&c->rng) % keyspace);
             r->is_set = 1; r->nkeys = 1; r->keys[0] = k;
             memcpy(p, "set ", 4); fmt_key(p + 4, k); p += 4 + KEY_LEN;
             p += sprintf(p, " 0 0 %d\r\n", VAL_LEN);
@@ -169,6 +169,7 @@ static void start_batch(conn_t *c) {
         }
     }
     th->issued += (uint64_t)nb;
+    c->issued += (uint64_t)nb;
     c->nreq = nb; c->done = 0;
     c->outlen = (size_t)(p - c->out); c->outoff = 0;
     c->inlen = c->inpos = 0;
@@ -346,18 +347,21 @@ int main(int argc, char **argv) {
     thread_t *ths = calloc((size_t)nthreads, sizeof(*ths));
     conn_t *conns = calloc((size_t)nconns, sizeof(*conns));
     size_t outcap = (size_t)depth * (8 + MAX_MGET * (KEY_LEN + 1) + VAL_LEN + 32);
+    /* Every connection gets a fixed share of -n (and, with -L, a fixed key
+     * range) and its own seeded key sequence, so each server sees exactly the
+     * same requests whatever the timing. */
     uint64_t key_at = 0;
     for (int t = 0, ci = 0; t < nthreads; t++) {
         thread_t *th = &ths[t];
         th->idx = t;
         th->nconns = nconns / nthreads + (t < nconns % nthreads);
         th->conns = &conns[ci];
-        th->budget = nreq_total / (uint64_t)nthreads + ((uint64_t)t < nreq_total % (uint64_t)nthreads);
-        th->load_next = key_at;       /* -L: this thread stores [key_at, key_at + budget) */
-        key_at += th->budget;
         for (int i = 0; i < th->nconns; i++, ci++) {
             conn_t *c = &conns[ci];
             c->id = ci; c->th = th;
+            c->budget = nreq_total / (uint64_t)nconns + ((uint64_t)ci < nreq_total % (uint64_t)nconns);
+            c->load_next = key_at;    /* -L: this connection stores [key_at, key_at + budget) */
+            key_at += c->budget;
             c->reqs = calloc((size_t)depth, sizeof(req_t));
             c->out = malloc(outcap);
             c->incap = 16384; c->in = malloc(c->incap);

@@ -2,13 +2,16 @@
 # Run every Cachet benchmark and write benchmarks/results/latest.md
 # (raw console output goes to benchmarks/results/latest.log).
 #
-# All knobs of throughput.sh and memory.py pass through the environment
-# (CACHET_BIN, N_P1, N_P16, ROUNDS, MEM_KEYS, ...). Extra ones here:
+# All knobs of throughput.sh, memory.py, memcache_throughput.sh and
+# memcache_memory.py pass through the environment (CACHET_BIN, N_P1, N_P16,
+# ROUNDS, MEM_KEYS, MC_ROUNDS, MC_MEM_ITEMS, ...). Extra ones here:
 #   THROUGHPUT_TIMEOUT  wall-clock bound for throughput.sh (default 600 s)
 #   MEMORY_TIMEOUT      wall-clock bound for memory.py     (default 300 s)
+#   MC_THROUGHPUT_TIMEOUT  bound for memcache_throughput.sh (default 300 s)
+#   MC_MEMORY_TIMEOUT      bound for memcache_memory.py     (default 300 s)
 #   RESULTS_MD          output file (default benchmarks/results/latest.md)
 #
-# Exit status: 0 if both benchmarks completed, 1 otherwise (the report is
+# Exit status: 0 if all four benchmarks completed, 1 otherwise (the report is
 # written either way). No thresholds are applied to any number.
 
 set -u -o pipefail
@@ -27,6 +30,21 @@ export N_P16=${N_P16:-500000}
 export TIME_BUDGET=${TIME_BUDGET:-240}
 THROUGHPUT_TIMEOUT=${THROUGHPUT_TIMEOUT:-600}
 MEMORY_TIMEOUT=${MEMORY_TIMEOUT:-300}
+# memcached-protocol sweep: 3 rounds of half the standalone request counts,
+# median per cell (a round takes ~15-25 s here). Unless MC_TIME_BUDGET is set,
+# no new round starts past 90 s, nor past ~280 s since run_all started (so a
+# slow Redis-side sweep costs memcached rounds, not the 5-minute budget).
+export MC_ROUNDS=${MC_ROUNDS:-3}
+export MC_N_SINGLE=${MC_N_SINGLE:-100000}
+export MC_N_PIPELINED=${MC_N_PIPELINED:-500000}
+export MC_N_MULTIGET=${MC_N_MULTIGET:-50000}
+MC_BUDGET_SET=${MC_TIME_BUDGET:+1}
+MC_THROUGHPUT_TIMEOUT=${MC_THROUGHPUT_TIMEOUT:-300}
+MC_MEMORY_TIMEOUT=${MC_MEMORY_TIMEOUT:-300}
+# Validation mode (CACHET_BIN=redis-server*): the memcached-protocol scripts
+# then compare memcached against memcached instead.
+MC_CACHET_BIN=$CACHET_BIN
+[[ $(basename "$CACHET_BIN") == redis* ]] && MC_CACHET_BIN=${MEMCACHED_BIN:-/usr/bin/memcached}
 RESULTS_DIR=$SCRIPT_DIR/results
 RESULTS_MD=${RESULTS_MD:-$RESULTS_DIR/latest.md}
 RESULTS_LOG=${RESULTS_MD%.md}.log
@@ -42,7 +60,10 @@ log() { echo "$*" | tee -a "$RESULTS_LOG"; }
 env_prefix() {
     local v out=""
     for v in CACHET_BIN CACHET_ARGS REDIS_BIN TESTS PIPELINES N_P1 N_P16 CLIENTS KEYSPACE \
-             ROUNDS TIME_BUDGET WARMUP_N BENCH_TIMEOUT MEM_KEYS MEM_BATCH; do
+             ROUNDS TIME_BUDGET WARMUP_N BENCH_TIMEOUT MEM_KEYS MEM_BATCH \
+             MEMCACHED_BIN MEMCACHED_MEM MC_MODES MC_N_SINGLE MC_N_PIPELINED MC_N_MULTIGET \
+             MC_DEPTH MC_MGET MC_CLIENTS MC_KEYSPACE MC_RATIO MC_DRIVER_THREADS MC_ROUNDS \
+             MC_TIME_BUDGET MC_MEM_ITEMS MC_MEM_BATCH; do
         [ -n "${!v+x}" ] && out+="$v=$(printf '%q' "${!v}") "
     done
     echo "$out"
@@ -52,6 +73,10 @@ cd "$REPO_DIR" || exit 2
 ENVP=$(env_prefix)
 THR_CMD="timeout -k 10 $THROUGHPUT_TIMEOUT benchmarks/throughput.sh"
 MEM_CMD="timeout -k 10 $MEMORY_TIMEOUT benchmarks/memory.py --markdown <file>"
+MC_ENV=""
+[ "$MC_CACHET_BIN" != "$CACHET_BIN" ] && MC_ENV="CACHET_BIN=$(printf '%q' "$MC_CACHET_BIN") "
+MCT_CMD="${MC_ENV}timeout -k 10 $MC_THROUGHPUT_TIMEOUT benchmarks/memcache_throughput.sh"
+MCM_CMD="${MC_ENV}timeout -k 10 $MC_MEMORY_TIMEOUT benchmarks/memcache_memory.py --markdown <file>"
 
 start=$SECONDS
 log "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'): ${ENVP}${THR_CMD}"
@@ -67,6 +92,27 @@ timeout -k 10 "$MEMORY_TIMEOUT" /usr/bin/python3 "$SCRIPT_DIR/memory.py" --markd
 mem_rc=${PIPESTATUS[0]}
 mem_s=$((SECONDS - start))
 
+if [ -z "$MC_BUDGET_SET" ]; then
+    MC_TIME_BUDGET=$((280 - SECONDS))
+    [ "$MC_TIME_BUDGET" -gt 90 ] && MC_TIME_BUDGET=90
+    [ "$MC_TIME_BUDGET" -lt 25 ] && MC_TIME_BUDGET=25
+    export MC_TIME_BUDGET
+    MCT_CMD="MC_TIME_BUDGET=$MC_TIME_BUDGET $MCT_CMD"
+fi
+start=$SECONDS
+log "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'): ${ENVP}${MCT_CMD}"
+CACHET_BIN=$MC_CACHET_BIN MD_OUT="$TMP/mc_throughput.md" timeout -k 10 "$MC_THROUGHPUT_TIMEOUT" \
+    "$SCRIPT_DIR/memcache_throughput.sh" 2>&1 | tee -a "$RESULTS_LOG"
+mct_rc=${PIPESTATUS[0]}
+mct_s=$((SECONDS - start))
+
+start=$SECONDS
+log "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'): ${ENVP}${MCM_CMD}"
+CACHET_BIN=$MC_CACHET_BIN timeout -k 10 "$MC_MEMORY_TIMEOUT" /usr/bin/python3 "$SCRIPT_DIR/memcache_memory.py" \
+    --markdown "$TMP/mc_memory.md" 2>&1 | tee -a "$RESULTS_LOG"
+mcm_rc=${PIPESTATUS[0]}
+mcm_s=$((SECONDS - start))
+
 status_word() {
     case $1 in
         0) echo "ok" ;;
@@ -77,7 +123,7 @@ status_word() {
 
 cachet_desc=$CACHET_BIN
 if [[ $(basename "$CACHET_BIN") == redis* ]]; then
-    cachet_desc="$CACHET_BIN (VALIDATION MODE: the 'cachet' columns are Redis too; --threads not passed)"
+    cachet_desc="$CACHET_BIN (VALIDATION MODE: the 'cachet' columns are Redis too; --threads not passed; in the memcached sections they are $MC_CACHET_BIN)"
 fi
 git_rev=$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev (+ uncommitted changes)"
@@ -89,9 +135,11 @@ git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev (+ uncommi
     echo "- Host: \`nproc\` = $(nproc); $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1); $(uname -sr)"
     echo "- Redis: $(/usr/bin/redis-server --version 2>&1 | head -n1)"
     echo "- redis-benchmark: $(/usr/bin/redis-benchmark --version 2>&1 | head -n1)"
+    echo "- memcached: $("${MEMCACHED_BIN:-/usr/bin/memcached}" -V 2>&1 | head -n1)"
     echo "- Cachet binary: $cachet_desc"
     echo "- Repository commit: $git_rev"
     echo "- Throughput: $(status_word "$thr_rc"), ${thr_s}s; memory: $(status_word "$mem_rc"), ${mem_s}s"
+    echo "- Memcached protocol: throughput $(status_word "$mct_rc"), ${mct_s}s; memory: $(status_word "$mcm_rc"), ${mcm_s}s"
     echo
     echo "Commands (from the repository root):"
     echo
@@ -100,6 +148,8 @@ git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev (+ uncommi
     echo "  # which ran:"
     echo "  ${ENVP}${THR_CMD}"
     echo "  ${ENVP}${MEM_CMD}"
+    echo "  ${ENVP}${MCT_CMD}"
+    echo "  ${ENVP}${MCM_CMD}"
     echo '```'
     echo
     if [ -s "$TMP/throughput.md" ]; then cat "$TMP/throughput.md"
@@ -107,8 +157,14 @@ git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev (+ uncommi
     echo
     if [ -s "$TMP/memory.md" ]; then cat "$TMP/memory.md"
     else echo "### Memory"; echo; echo "No result: $(status_word "$mem_rc")."; fi
+    echo
+    if [ -s "$TMP/mc_throughput.md" ]; then cat "$TMP/mc_throughput.md"
+    else echo "### Memcached protocol throughput"; echo; echo "No result: $(status_word "$mct_rc")."; fi
+    echo
+    if [ -s "$TMP/mc_memory.md" ]; then cat "$TMP/mc_memory.md"
+    else echo "### Memory over the memcached protocol"; echo; echo "No result: $(status_word "$mcm_rc")."; fi
 } >"$RESULTS_MD"
 
 log ""
-log "== wrote $RESULTS_MD (throughput ${thr_s}s, memory ${mem_s}s)"
-[ "$thr_rc" = 0 ] && [ "$mem_rc" = 0 ]
+log "== wrote $RESULTS_MD (throughput ${thr_s}s, memory ${mem_s}s, memcache throughput ${mct_s}s, memcache memory ${mcm_s}s)"
+[ "$thr_rc" = 0 ] && [ "$mem_rc" = 0 ] && [ "$mct_rc" = 0 ] && [ "$mcm_rc" = 0 ]
