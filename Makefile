@@ -115,6 +115,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/bin/%,$(wildcard tests/fuzz
 
 # Parsers are pure, so fuzz targets link protocol/ only.
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(wildcard protocol/*.c))
+.SECONDARY: $(FUZZ_OBJ)
 
 build/fuzz/bin/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)

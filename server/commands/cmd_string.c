@@ -32,19 +32,27 @@ static void reply_value(struct cmd_ctx *c, const struct entry *e)
     resp_bulk(c->w, v, len);
 }
 
+/* Key 1 for a read that answers nil on a miss: the string entry, or NULL
+ * once WRONGTYPE or nil has been sent (the hit or miss is counted). */
+static struct entry *read_str_or_reply(struct cmd_ctx *c, struct key *k)
+{
+    int wrong;
+    ctx_key(c, 1, k);
+    struct entry *e = lookup_str(c, k, &wrong);
+    if (wrong)
+        return NULL;
+    ctx_hit(c, e != NULL);
+    if (!e)
+        resp_null(c->w);
+    return e;
+}
+
 void cmd_get(struct cmd_ctx *c)
 {
     struct key k;
-    int wrong;
-    ctx_key(c, 1, &k);
-    struct entry *e = lookup_str(c, &k, &wrong);
-    if (wrong)
-        return;
-    ctx_hit(c, e != NULL);
+    struct entry *e = read_str_or_reply(c, &k);
     if (e)
         reply_value(c, e);
-    else
-        resp_null(c->w);
 }
 
 /* ---- SET family: option parsing shared by SET and GETEX ---- */
@@ -290,16 +298,9 @@ void cmd_getset(struct cmd_ctx *c)
 void cmd_getdel(struct cmd_ctx *c)
 {
     struct key k;
-    int wrong;
-    ctx_key(c, 1, &k);
-    struct entry *e = lookup_str(c, &k, &wrong);
-    if (wrong)
+    struct entry *e = read_str_or_reply(c, &k);
+    if (!e)
         return;
-    ctx_hit(c, e != NULL);
-    if (!e) {
-        resp_null(c->w);
-        return;
-    }
     reply_value(c, e);
     ks_delete(&c->env, c->db, &k);
 }
@@ -313,16 +314,9 @@ void cmd_getex(struct cmd_ctx *c)
     if (!parse_set_options(c, 2, FOR_GETEX, &flags, NULL))
         return;
     struct key k;
-    int wrong;
-    ctx_key(c, 1, &k);
-    struct entry *e = lookup_str(c, &k, &wrong);
-    if (wrong)
+    struct entry *e = read_str_or_reply(c, &k);
+    if (!e)
         return;
-    ctx_hit(c, e != NULL);
-    if (!e) {
-        resp_null(c->w);
-        return;
-    }
     if (!parse_set_options(c, 2, FOR_GETEX, &flags, &when))
         return;
     reply_value(c, e);
