@@ -214,7 +214,8 @@ void cmd_shutdown(struct cmd_ctx *c)
         return;
     }
     if (save == 1) {
-        /* Snapshots are not implemented yet: refuse rather than lose data. */
+        /* No snapshot writer until persistence lands (issue 6): refuse
+         * rather than exit without the save the client asked for. */
         log_warning("SHUTDOWN SAVE refused: this build cannot write snapshots yet");
         ctx_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
         return;

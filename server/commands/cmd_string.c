@@ -32,14 +32,22 @@ static void reply_value(struct cmd_ctx *c, const struct entry *e)
     resp_bulk(c->w, v, len);
 }
 
+/* Key 1 and its string entry (*e is NULL when absent); returns 0 once
+ * WRONGTYPE has been sent. */
+static int key1_string(struct cmd_ctx *c, struct key *k, struct entry **e)
+{
+    int wrong;
+    ctx_key(c, 1, k);
+    *e = lookup_str(c, k, &wrong);
+    return !wrong;
+}
+
 /* Key 1 for a read that answers nil on a miss: the string entry, or NULL
  * once WRONGTYPE or nil has been sent (the hit or miss is counted). */
 static struct entry *read_str_or_reply(struct cmd_ctx *c, struct key *k)
 {
-    int wrong;
-    ctx_key(c, 1, k);
-    struct entry *e = lookup_str(c, k, &wrong);
-    if (wrong)
+    struct entry *e;
+    if (!key1_string(c, k, &e))
         return NULL;
     ctx_hit(c, e != NULL);
     if (!e)
@@ -283,10 +291,8 @@ void cmd_msetnx(struct cmd_ctx *c)
 void cmd_getset(struct cmd_ctx *c)
 {
     struct key k;
-    int wrong;
-    ctx_key(c, 1, &k);
-    struct entry *old = lookup_str(c, &k, &wrong);
-    if (wrong)
+    struct entry *old;
+    if (!key1_string(c, &k, &old))
         return;
     if (old)
         reply_value(c, old);
@@ -333,10 +339,8 @@ void cmd_getex(struct cmd_ctx *c)
 static void incr_generic(struct cmd_ctx *c, long long by)
 {
     struct key k;
-    int wrong;
-    ctx_key(c, 1, &k);
-    struct entry *e = lookup_str(c, &k, &wrong);
-    if (wrong)
+    struct entry *e;
+    if (!key1_string(c, &k, &e))
         return;
     long long cur = 0;
     if (e) {
@@ -392,10 +396,8 @@ void cmd_decrby(struct cmd_ctx *c)
 void cmd_incrbyfloat(struct cmd_ctx *c)
 {
     struct key k;
-    int wrong;
-    ctx_key(c, 1, &k);
-    struct entry *e = lookup_str(c, &k, &wrong);
-    if (wrong)
+    struct entry *e;
+    if (!key1_string(c, &k, &e))
         return;
     long double cur = 0, by;
     if (e) {
@@ -473,10 +475,8 @@ static struct entry *make_raw(struct cmd_ctx *c, const struct key *k, struct ent
 void cmd_append(struct cmd_ctx *c)
 {
     struct key k;
-    int wrong;
-    ctx_key(c, 1, &k);
-    struct entry *e = lookup_str(c, &k, &wrong);
-    if (wrong)
+    struct entry *e;
+    if (!key1_string(c, &k, &e))
         return;
     if (!e) {
         store_string(c, &k, c->argv[2], c->argl[2], -1);
@@ -500,10 +500,8 @@ void cmd_append(struct cmd_ctx *c)
 void cmd_strlen(struct cmd_ctx *c)
 {
     struct key k;
-    int wrong;
-    ctx_key(c, 1, &k);
-    struct entry *e = lookup_str(c, &k, &wrong);
-    if (wrong)
+    struct entry *e;
+    if (!key1_string(c, &k, &e))
         return;
     size_t len = 0;
     char tmp[24];
@@ -518,10 +516,8 @@ void cmd_getrange(struct cmd_ctx *c)
     if (!ctx_get_ll(c, 2, &start) || !ctx_get_ll(c, 3, &end))
         return;
     struct key k;
-    int wrong;
-    ctx_key(c, 1, &k);
-    struct entry *e = lookup_str(c, &k, &wrong);
-    if (wrong)
+    struct entry *e;
+    if (!key1_string(c, &k, &e))
         return;
     if (!e) {
         resp_bulk(c->w, "", 0);
@@ -561,10 +557,8 @@ void cmd_setrange(struct cmd_ctx *c)
         return;
     }
     struct key k;
-    int wrong;
-    ctx_key(c, 1, &k);
-    struct entry *e = lookup_str(c, &k, &wrong);
-    if (wrong)
+    struct entry *e;
+    if (!key1_string(c, &k, &e))
         return;
     size_t vlen = c->argl[3];
     char tmp[24];

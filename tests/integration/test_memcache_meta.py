@@ -172,7 +172,7 @@ def test_mg_vivify_on_miss(mc):
         assert d["size"] == "0" and d["s"] == "0" and d["k"] == "viv" and d["O"] == "1"
         assert int(d["t"]) in (29, 30)
         cas = d["c"]
-        # the next client sees the stub and Z (someone else is recaching)
+        # the next client sees the empty placeholder and Z (someone else is recaching)
         assert c.req(b"mg viv N30 v c\r\n") == b"VA 0 c%s Z\r\n\r\n" % cas.encode()
         assert c.req(b"mg viv\r\n") == b"HD Z\r\n"
         # the winner stores the real value: flags clear
