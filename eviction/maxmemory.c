@@ -1,8 +1,26 @@
-/* maxmemory.c - see maxmemory.h. */
+/* maxmemory.c - the memory limit and the eviction loop; see maxmemory.h.
+ *
+ * Sampled policies work as Redis's evict.c does since 3.0: each round
+ * samples `maxmemory-samples` keys (one from each of that many random
+ * shards, so the sample spans the keyspace) into a pool of the 16 best
+ * candidates seen, then evicts the best candidate that still exists.  The
+ * pool persists per thread between evictions, so over a run it holds
+ * genuinely old (or rare) keys, which is what makes sampled LRU/LFU come
+ * close to the exact ones.  Random policies skip the pool.
+ *
+ * Locking: called with no shard lock held; each sample and each eviction
+ * takes one shard lock for a moment (shard.h rules hold trivially).
+ */
 #include "eviction/maxmemory.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "eviction/policy.h"
 #include "server/core/config.h"
 #include "server/core/mem.h"
+#include "server/core/rng.h"
+#include "server/keyspace/keyspace.h"
 
 static size_t startup;
 
@@ -20,4 +38,202 @@ int maxmemory_exceeded(void)
 {
     long long limit = CFG(maxmemory);
     return limit > 0 && maxmemory_used() > (size_t)limit;
+}
+
+#define POOL_SIZE 16
+struct candidate {
+    uint64_t score;
+    uint32_t shard;
+    int db;
+    size_t klen;
+    char *key; /* NULL: empty slot */
+};
+static __thread struct candidate pool[POOL_SIZE]; /* ascending score */
+
+static void pool_insert(uint64_t score, uint32_t shard, int db, const char *key, size_t klen)
+{
+    if (pool[0].key && score <= pool[0].score)
+        return; /* no better than the worst we hold */
+    for (int i = 0; i < POOL_SIZE; i++)
+        if (pool[i].key && pool[i].db == db && pool[i].klen == klen &&
+            !memcmp(pool[i].key, key, klen)) {
+            return; /* already a candidate */
+        }
+    free(pool[0].key); /* drop the worst, insert keeping the order */
+    int i = 0;
+    while (i + 1 < POOL_SIZE && (!pool[i + 1].key || pool[i + 1].score < score)) {
+        pool[i] = pool[i + 1];
+        i++;
+    }
+    pool[i] = (struct candidate){score, shard, db, klen, xmemdup(key, klen)};
+}
+
+/* A random entry of shard s (any db with keys, or volatile keys only). */
+static struct entry *sample_one(struct shard *s, int vol_only, uint64_t *rng, int *db_out)
+{
+    int ndb = ks_ndb();
+    int start = (int)(rng_next(rng) % (uint64_t)ndb);
+    for (int k = 0; k < ndb; k++) {
+        int db = (start + k) % ndb;
+        struct db_slot *d = &s->db[db];
+        if (vol_only) {
+            if (!d->vol.n)
+                continue;
+            *db_out = db;
+            return d->vol.v[rng_next(rng) % d->vol.n];
+        }
+        if (!ht_count(&d->ht))
+            continue;
+        *db_out = db;
+        return ht_random(&d->ht, rng);
+    }
+    return NULL;
+}
+
+/* Delete key (db) of shard idx if it still exists; 1 if it did. */
+static int evict_key(const struct ks_env *env, uint32_t idx, int db, const char *key, size_t klen)
+{
+    struct key k;
+    key_init(&k, key, klen);
+    if (ks_shard_index(k.hash) != idx)
+        return 0;
+    shard_lock(k.s);
+    int n = ks_delete(env, db, &k);
+    shard_unlock(k.s);
+    return n;
+}
+
+/* Keys shard s could give up under the policy (caller holds its lock). */
+static uint64_t evictable(struct shard *s, int vol_only)
+{
+    uint64_t n = 0;
+    for (int db = 0; db < ks_ndb(); db++)
+        n += vol_only ? s->db[db].vol.n : ht_count(&s->db[db].ht);
+    return n;
+}
+
+/* Evict one sampled key of shard idx right away (random policies). */
+static int evict_random_from(const struct ks_env *env, uint32_t idx, int vol_only, uint64_t *rng)
+{
+    struct shard *s = ks_shard(idx);
+    shard_lock(s);
+    int db;
+    struct entry *e = sample_one(s, vol_only, rng, &db);
+    if (!e) {
+        shard_unlock(s);
+        return 0;
+    }
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    char *copy = xmemdup(key, klen);
+    shard_unlock(s);
+    int ok = evict_key(env, idx, db, copy, klen);
+    free(copy);
+    return ok;
+}
+
+/* Evict the best pooled candidate that still exists; 1 if one was. */
+static int evict_from_pool(const struct ks_env *env)
+{
+    for (int i = POOL_SIZE - 1; i >= 0; i--) {
+        if (!pool[i].key)
+            continue;
+        struct candidate c = pool[i];
+        memmove(&pool[1], &pool[0], sizeof(pool[0]) * (size_t)i); /* keep it packed high */
+        pool[0].key = NULL;
+        int ok = evict_key(env, c.shard, c.db, c.key, c.klen);
+        free(c.key);
+        if (ok)
+            return 1;
+    }
+    return 0;
+}
+
+/* Sample shard idx into the pool; 1 if it had a candidate. */
+static int pool_sample(const struct ks_env *env, enum evict_policy p, uint32_t idx, uint64_t *rng)
+{
+    struct shard *s = ks_shard(idx);
+    shard_lock(s);
+    int db;
+    struct entry *e = sample_one(s, evict_policy_volatile(p), rng, &db);
+    if (e) {
+        size_t klen;
+        const char *key = entry_key(e, &klen);
+        pool_insert(evict_score(e, p, env->now_ms), idx, db, key, klen);
+    }
+    shard_unlock(s);
+    return e != NULL;
+}
+
+/* One eviction; returns 1 if a key was freed, 0 if nothing is evictable.
+ * Random policies take a key from the fullest of `samples` random shards:
+ * picking a shard uniformly would drain small shards first (each shard's
+ * count is a random walk), leaving samples that hit empty shards. */
+static int evict_one(const struct ks_env *env, enum evict_policy p, uint64_t *rng)
+{
+    uint32_t nsh = ks_nshards();
+    int vol_only = evict_policy_volatile(p);
+    int random = p == EP_ALLKEYS_RANDOM || p == EP_VOLATILE_RANDOM;
+    int samples = (int)CFG(maxmemory_samples);
+    for (int round = 0; round < 8; round++) {
+        if (random) {
+            uint32_t best = 0;
+            uint64_t best_n = 0;
+            for (int i = 0; i < samples; i++) {
+                uint32_t idx = (uint32_t)(rng_next(rng) % nsh);
+                struct shard *s = ks_shard(idx);
+                shard_lock(s);
+                uint64_t n = evictable(s, vol_only);
+                shard_unlock(s);
+                if (n > best_n) {
+                    best_n = n;
+                    best = idx;
+                }
+            }
+            if (best_n && evict_random_from(env, best, vol_only, rng))
+                return 1;
+            continue;
+        }
+        for (int i = 0; i < samples; i++)
+            pool_sample(env, p, (uint32_t)(rng_next(rng) % nsh), rng);
+        if (evict_from_pool(env))
+            return 1;
+    }
+    /* Samples kept missing: walk every shard once before answering that
+     * nothing can be evicted (a nearly empty, or all-persistent, keyspace). */
+    uint32_t start = (uint32_t)(rng_next(rng) % nsh);
+    for (uint32_t k = 0; k < nsh; k++) {
+        uint32_t idx = (start + k) % nsh;
+        if (random ? evict_random_from(env, idx, vol_only, rng)
+                   : (pool_sample(env, p, idx, rng) && evict_from_pool(env)))
+            return 1;
+    }
+    return 0;
+}
+
+void maxmemory_thread_exit(void)
+{
+    for (int i = 0; i < POOL_SIZE; i++) {
+        free(pool[i].key);
+        pool[i].key = NULL;
+    }
+}
+
+int maxmemory_make_room(const struct ks_env *env, uint64_t *rng, uint64_t *evicted)
+{
+    if (!maxmemory_exceeded())
+        return 1;
+    enum evict_policy p = evict_policy();
+    if (p == EP_NOEVICTION)
+        return 0;
+    /* Bound the work one command does; a writer far over the limit (say,
+     * after CONFIG SET maxmemory lowered it) frees the rest over the next
+     * commands, as Redis does with its eviction time limit. */
+    for (int n = 0; n < 256 && maxmemory_exceeded(); n++) {
+        if (!evict_one(env, p, rng))
+            return !maxmemory_exceeded();
+        if (evicted)
+            __atomic_store_n(evicted, *evicted + 1, __ATOMIC_RELAXED);
+    }
+    return !maxmemory_exceeded();
 }

@@ -1,10 +1,10 @@
 /* maxmemory.h - the memory limit.
  *
- * Owns: whether the server is over `maxmemory`.  Today the only policy is
- * Redis's default, noeviction: past the limit, commands that would grow
- * memory are refused (RESP: -OOM, memcached: SERVER_ERROR out of memory)
- * while reads and deletes go on.  The eviction policies (issue 5) plug in
- * here: a write that finds the limit crossed will evict before running.
+ * Owns: whether the server is over `maxmemory`, and making room by the
+ * active maxmemory-policy (policy.h).  A command that would grow memory
+ * and finds the limit crossed evicts before it runs; under noeviction, or
+ * with nothing left to evict, it is refused (RESP: -OOM, memcached:
+ * SERVER_ERROR out of memory storing object) while reads and deletes go on.
  *
  * The check is made before a command runs, against the accounted estimate
  * (mem.h), so used_memory may pass the limit by at most
@@ -15,12 +15,24 @@
 #define CACHET_MAXMEMORY_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "server/keyspace/keyspace.h"
 
 void maxmemory_init(size_t startup_bytes);
 /* used_memory as the write path sees it (startup + accounted estimate). */
 size_t maxmemory_used(void);
 /* 1 if maxmemory is set and used memory is above it. */
 int maxmemory_exceeded(void);
+
+/* Evict by the active policy until under the limit (bounded work per
+ * call).  Call with no shard lock held.  Returns 1 if there is room, 0 if
+ * not (noeviction, or nothing evictable): the caller answers OOM.  Each
+ * eviction is counted in *evicted. */
+int maxmemory_make_room(const struct ks_env *env, uint64_t *rng, uint64_t *evicted);
+
+/* Free this thread's eviction candidates (a worker calls it on exit). */
+void maxmemory_thread_exit(void);
 
 #define OOM_ERROR "OOM command not allowed when used memory > 'maxmemory'."
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "eviction/maxmemory.h"
+#include "eviction/policy.h"
 #include "server/commands/command.h"
 #include "server/commands/info.h"
 #include "server/core/clock.h"
@@ -23,7 +24,7 @@
 #include "server/net/worker.h"
 
 struct totals {
-    uint64_t commands, conns_received, conns_rejected, expired, hits, misses;
+    uint64_t commands, conns_received, conns_rejected, expired, evicted, hits, misses;
     uint64_t net_in, net_out, error_replies, reads, writes;
 };
 
@@ -54,6 +55,7 @@ static void sum_totals(struct totals *t)
         t->conns_received += STAT_GET(s->conns_received);
         t->conns_rejected += STAT_GET(s->conns_rejected);
         t->expired += STAT_GET(s->expired);
+        t->evicted += STAT_GET(s->evicted);
         t->hits += STAT_GET(s->hits);
         t->misses += STAT_GET(s->misses);
         t->net_in += STAT_GET(s->net_in);
@@ -296,13 +298,13 @@ static void section_memory(struct text *t)
             "used_memory_dataset_perc:%.2f%%\r\nused_memory_clients:%zu\r\n"
             "allocator_allocated:%zu\r\ntotal_system_memory:%llu\r\n"
             "total_system_memory_human:%s\r\nmaxmemory:%lld\r\nmaxmemory_human:%s\r\n"
-            "maxmemory_policy:noeviction\r\nmem_fragmentation_ratio:%.2f\r\n"
+            "maxmemory_policy:%s\r\nmem_fragmentation_ratio:%.2f\r\n"
             "mem_allocator:%s\r\n",
             used, h_used, rss, h_rss, peak, h_peak, peak ? 100.0 * (double)used / (double)peak : 0,
             overhead, mem_startup, dataset,
             used > mem_startup ? 100.0 * (double)dataset / (double)(used - mem_startup) : 0,
             clients, mem_allocated_total(), total_sys, h_sys, CFG(maxmemory), h_max,
-            used ? (double)rss / (double)used : 0, mem_allocator_name());
+            evict_policy_names[evict_policy()], used ? (double)rss / (double)used : 0, mem_allocator_name());
 }
 
 static void section_persistence(struct text *t)
@@ -339,7 +341,7 @@ static void section_stats(struct text *t)
             "instantaneous_output_kbps:%.2f\r\nrejected_connections:%llu\r\nsync_full:0\r\n"
             "sync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:%llu\r\n"
             "expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\n"
-            "expire_cycle_cpu_milliseconds:0\r\nevicted_keys:0\r\nevicted_clients:0\r\n"
+            "expire_cycle_cpu_milliseconds:0\r\nevicted_keys:%llu\r\nevicted_clients:0\r\n"
             "total_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\n"
             "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\npubsub_channels:0\r\n"
             "pubsub_patterns:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n"
@@ -355,7 +357,8 @@ static void section_stats(struct text *t)
             (unsigned long long)(s.commands - b.commands), (long long)(ops + 0.5),
             (unsigned long long)(s.net_in - b.net_in), (unsigned long long)(s.net_out - b.net_out),
             in, out, (unsigned long long)(s.conns_rejected - b.conns_rejected),
-            (unsigned long long)(s.expired - b.expired), (unsigned long long)(s.hits - b.hits),
+            (unsigned long long)(s.expired - b.expired), (unsigned long long)(s.evicted - b.evicted),
+            (unsigned long long)(s.hits - b.hits),
             (unsigned long long)(s.misses - b.misses),
             (unsigned long long)(s.error_replies - b.error_replies),
             (unsigned long long)(s.reads - b.reads), (unsigned long long)(s.writes - b.writes));

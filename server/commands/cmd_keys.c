@@ -474,14 +474,22 @@ void cmd_object_encoding(struct cmd_ctx *c)
 void cmd_object_idletime(struct cmd_ctx *c)
 {
     struct entry *e = object_lookup(c);
-    if (e)
+    if (!e)
+        return;
+    if (evict_policy_is_lfu(evict_policy()))
+        ctx_error(c, ERR_LRU_NOT_SELECTED);
+    else
         resp_int(c->w, (long long)(evict_idle_ms(e, c->env.now_ms) / 1000));
 }
 
 void cmd_object_freq(struct cmd_ctx *c)
 {
     struct entry *e = object_lookup(c);
-    if (e) /* only noeviction exists until the LFU policy lands */
+    if (!e)
+        return;
+    if (evict_policy_is_lfu(evict_policy()))
+        resp_int(c->w, evict_lfu_freq(e, c->env.now_ms));
+    else
         ctx_error(c, ERR_LFU_NOT_SELECTED);
 }
 

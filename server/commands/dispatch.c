@@ -194,7 +194,8 @@ void dispatch_command(struct client *cl, int argc, const char **argv, const size
         reject(&c, ERR_NOAUTH);
         return;
     }
-    if (oom_applies(cl, cmd) && maxmemory_exceeded()) {
+    if (oom_applies(cl, cmd) && maxmemory_exceeded() &&
+        !maxmemory_make_room(&c.env, &wk->rnd, &wk->stats.evicted)) {
         STAT_INC(wk->stats.cmds[cmd->id].rejected);
         reject(&c, OOM_ERROR);
         return;

@@ -37,6 +37,9 @@
     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note " \
     "that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 #define ERR_INT_RANGE "ERR value is out of range, value must between -2147483648 and 2147483647"
+#define ERR_LRU_NOT_SELECTED \
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when " \
+    "switching between policies at runtime LRU and LFU data will take some time to adjust."
 #define ERR_TIMEOUT_NEG "ERR timeout is negative"
 
 #endif

@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "eviction/policy.h"
 #include "protocol/resp_parse.h"
 #include "server/core/log.h"
 #include "server/core/mem.h"
@@ -89,6 +90,11 @@ static struct cfg_opt opts[] = {
     {"max-item-size", NULL, C_MEM, 0, &cfg.max_item_size, "1mb", 1024, 1024LL * 1024 * 1024,
      NULL, NULL, 0},
     {"maxmemory", NULL, C_MEM, 0, &cfg.maxmemory, "0", 0, LLONG_MAX, NULL, NULL, 0},
+    {"maxmemory-policy", NULL, C_ENUM, 0, &cfg.maxmemory_policy, "noeviction", 0, 0,
+     evict_policy_names, NULL, 0},
+    {"maxmemory-samples", NULL, C_INT, 0, &cfg.maxmemory_samples, "5", 1, 64, NULL, NULL, 0},
+    {"lfu-log-factor", NULL, C_INT, 0, &cfg.lfu_log_factor, "10", 0, INT_MAX, NULL, NULL, 0},
+    {"lfu-decay-time", NULL, C_INT, 0, &cfg.lfu_decay_time, "1", 0, INT_MAX, NULL, NULL, 0},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -158,7 +164,7 @@ static const char *parse_value(struct cfg_opt *o, const char *value, int dry_run
             store_ll(o->ptr, v);
         return NULL;
     }
-    case C_ENUM:
+    case C_ENUM: {
         for (int i = 0; o->enums[i]; i++) {
             if (!strcasecmp(o->enums[i], value)) {
                 if (!dry_run)
@@ -166,7 +172,12 @@ static const char *parse_value(struct cfg_opt *o, const char *value, int dry_run
                 return NULL;
             }
         }
-        return "argument(s) must be one of the following: debug, verbose, notice, warning";
+        static __thread char msg[512];
+        size_t n = (size_t)snprintf(msg, sizeof(msg), "argument(s) must be one of the following: ");
+        for (int i = 0; o->enums[i] && n < sizeof(msg); i++)
+            n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s%s", i ? ", " : "", o->enums[i]);
+        return msg;
+    }
     case C_STR:
         if (!dry_run) {
             char **sp = o->ptr;

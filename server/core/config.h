@@ -39,6 +39,10 @@ struct config {
     long long memcache_port;  /* 0 = off */
     long long max_item_size;  /* memcached's -I */
     long long maxmemory;      /* bytes, 0 = no limit */
+    long long maxmemory_policy; /* enum evict_policy */
+    long long maxmemory_samples;
+    long long lfu_log_factor;
+    long long lfu_decay_time;
 };
 
 extern struct config cfg;

@@ -39,6 +39,7 @@ struct wstats {
     uint64_t conns_received;
     uint64_t conns_rejected;
     uint64_t expired;
+    uint64_t evicted;
     uint64_t hits, misses;
     uint64_t net_in, net_out;
     uint64_t error_replies;

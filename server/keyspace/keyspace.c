@@ -62,8 +62,11 @@ void ks_store(const struct ks_env *env, int db, const struct key *k, struct entr
     struct shard *s = k->s;
     struct db_slot *d = &s->db[db];
     struct ht_pos pos;
-    evict_on_access(e, env->now_ms);
     if (ht_find(&d->ht, k->p, k->len, k->hash, &pos)) {
+        /* an overwrite keeps the key's history (LFU count, FIFO position)
+         * and counts as an access, as Redis's dbSetValue does */
+        e->access = (*pos.link)->access;
+        evict_on_access(e, env->now_ms);
         struct entry *old = ht_replace(&d->ht, &pos, e);
         if ((old->flags & E_VOLATILE) && (e->flags & E_VOLATILE)) {
             vol_replace(&d->vol, old, e);
@@ -74,6 +77,7 @@ void ks_store(const struct ks_env *env, int db, const struct key *k, struct entr
         }
         entry_free(old);
     } else {
+        evict_on_insert(e, env->now_ms);
         ht_insert(&d->ht, e, k->hash);
         account_in(s, d, e);
     }

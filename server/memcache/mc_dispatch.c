@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eviction/maxmemory.h"
 #include "server/core/config.h"
 #include "server/core/lifecycle.h"
 #include "server/core/mem.h"
@@ -106,6 +107,7 @@ static void cmd_store(struct mc_ctx *m, const struct mc_request *r)
     };
     struct key k;
     mc_key(r, m->buf, &k);
+    maxmemory_make_room(&m->env, &m->cl->wk->rnd, &m->cl->wk->stats.evicted);
     shard_lock(k.s);
     enum mc_result res = mc_store(&m->env, &k, modes[r->cmd], 0, m->buf + r->data.off,
                                   r->data.len, r->flags, mc_exptime_ms(r->exptime, m->env.now_ms),

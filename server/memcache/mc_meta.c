@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "eviction/maxmemory.h"
 #include "server/core/clock.h"
+#include "server/net/client.h"
+#include "server/net/worker.h"
 #include "server/core/stats.h"
 #include "eviction/policy.h"
 #include "server/memcache/mc_dispatch.h"
@@ -220,6 +223,7 @@ static void meta_set(struct mc_ctx *m, const struct mc_request *r)
     int64_t exp = mc_meta_has(r, 'T') ? mc_exptime_ms(r->meta.ttl, m->env.now_ms) : -1;
     uint32_t flags = mc_meta_has(r, 'F') ? r->meta.client_flags : 0;
     int compare = mc_meta_has(r, 'C'), mark_stale = 0;
+    maxmemory_make_room(&m->env, &m->cl->wk->rnd, &m->cl->wk->stats.evicted);
     shard_lock(k.s);
     if (compare && mc_meta_has(r, 'I')) {
         /* invalidate mode: a CAS older than the item's still stores, but

@@ -41,10 +41,11 @@ static unsigned long long sum_field(size_t off)
     return n;
 }
 
-/* memcached's memory limit.  Until maxmemory exists, nothing but the
- * machine bounds the cache, so that is what is reported. */
+/* memcached's memory limit: maxmemory, or without one the machine. */
 static unsigned long long limit_bytes(void)
 {
+    if (CFG(maxmemory) > 0)
+        return (unsigned long long)CFG(maxmemory);
     long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
     return pages > 0 && psz > 0 ? (unsigned long long)pages * (unsigned long long)psz : 0;
 }
@@ -104,7 +105,7 @@ static void general(struct obuf *out, int64_t now_ms)
     stat(out, "total_items", "%llu", SUM(mc.total_items));
     stat(out, "expired_unfetched", "%d", 0);
     stat(out, "evicted_unfetched", "%d", 0);
-    stat(out, "evictions", "%d", 0);
+    stat(out, "evictions", "%llu", SUM(evicted));
     stat(out, "reclaimed", "%llu", SUM(expired));
 }
 

@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "eviction/maxmemory.h"
 #include "server/commands/command.h"
 #include "server/commands/errors.h"
 #include "server/commands/info.h"
@@ -249,6 +250,7 @@ static void *worker_main(void *arg)
         conn_close(w->clients);
     free(shared_rbuf);
     shared_rbuf = NULL;
+    maxmemory_thread_exit();
     return NULL;
 }
 

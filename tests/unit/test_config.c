@@ -222,11 +222,13 @@ TEST(get_patterns)
     CHECK_EQ_STR(get1("PORT"), "6379");
     CHECK_EQ_STR(get1("P?rt"), "6379");
     g = get_pat("*max*");
-    CHECK_EQ_INT(g.n, 4);
+    CHECK_EQ_INT(g.n, 6);
     CHECK_EQ_STR(g.names[0], "maxclients");
     CHECK_EQ_STR(g.names[1], "proto-max-bulk-len");
     CHECK_EQ_STR(g.names[2], "max-item-size");
     CHECK_EQ_STR(g.names[3], "maxmemory");
+    CHECK_EQ_STR(g.names[4], "maxmemory-policy");
+    CHECK_EQ_STR(g.names[5], "maxmemory-samples");
     g = get_pat("client-*-limit");
     CHECK_EQ_INT(g.n, 2);
     g = get_pat("nosuch*");

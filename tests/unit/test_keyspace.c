@@ -4,6 +4,7 @@
  * budget, WATCH signalling, FLUSHDB and SWAPDB. */
 #include "tests/unit/unit.h"
 
+#include "eviction/policy.h"
 #include "server/core/mem.h"
 #include "server/keyspace/keyspace.h"
 
@@ -293,9 +294,10 @@ TEST(access_metadata)
     shard_lock(t.k.s);
     env.now_ms = 9000;
     struct entry *e = ks_lookup(&env, 0, &t.k, KS_NOTOUCH);
-    CHECK_EQ_INT(e->access, 5); /* LRU clock in seconds, from the store */
+    CHECK_EQ_INT(e->access, evict_clock(5000)); /* access clock from the store */
     e = ks_lookup(&env, 0, &t.k, KS_TOUCH);
-    CHECK_EQ_INT(e->access, 9);
+    CHECK_EQ_INT(e->access, evict_clock(9000));
+    CHECK_EQ_INT(evict_idle_ms(e, 12000), 3008 - 3008 % 16); /* 16 ms resolution */
     shard_unlock(t.k.s);
     keyspace_deinit();
 }
