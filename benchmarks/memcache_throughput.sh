@@ -64,15 +64,11 @@ MD_OUT=${MD_OUT:-}
 HOST=127.0.0.1
 ME=memcache_throughput.sh
 
-die() { echo "$ME: $*" >&2; exit 2; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$SCRIPT_DIR/lib.sh"
 
-for b in "$MEMCACHED_BIN" "$PY"; do
-    [ -x "$b" ] || die "missing executable: $b"
-done
-if [ ! -x "$CACHET_BIN" ]; then
-    die "cachet binary not found or not executable: $CACHET_BIN (build it with 'make', or set CACHET_BIN)"
-fi
-CACHET_BIN=$(cd "$(dirname "$CACHET_BIN")" && pwd)/$(basename "$CACHET_BIN")
+require_executables "$MEMCACHED_BIN" "$PY"
+resolve_cachet_bin
 CLK_TCK=$(getconf CLK_TCK)
 for m in $MC_MODES; do
     case $m in single|pipelined|multiget) ;; *) die "unknown mode '$m' in MC_MODES" ;; esac
@@ -94,38 +90,9 @@ PIDS=("" "" "" "")
 PORTS=("" "" "" "")      # memcache-protocol port of each server
 ALIVE=(0 0 0 0)
 CMDS=("" "" "" "")
-N_SERVERS=4
 FAILED=0
 NOTES=()
-
-cleanup() {
-    local i pid
-    for i in "${!PIDS[@]}"; do
-        pid=${PIDS[$i]}
-        [ -n "$pid" ] || continue
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null
-            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-        fi
-        wait "$pid" 2>/dev/null
-        PIDS[$i]=""
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# N distinct free 127.0.0.1 ports (all sockets held open until all are chosen).
-free_ports() {
-    "$PY" -c '
-import socket, sys
-ss = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))
-for s in ss: s.close()' "$1"
-}
+install_cleanup
 
 is_memcached() { [[ $(basename "$1") == memcached* ]]; }
 
@@ -140,20 +107,12 @@ server_argv() {
         ARGV=("$bin" "${memcached_user[@]}" -U 0 -l "$HOST" -p "$mcport" -t "$threads" -m "$MEMCACHED_MEM")
     else
         ARGV=("$bin" --port "$rport" --bind "$HOST" --threads "$threads" --memcache-port "$mcport")
-        # shellcheck disable=SC2206
-        [ -n "$CACHET_ARGS" ] && ARGV+=($CACHET_ARGS)
+        add_cachet_args
     fi
 }
 
-quote_argv() {
-    local out="" a
-    for a in "$@"; do
-        if [ -z "$a" ]; then out+=' ""'; else out+=" $(printf '%q' "$a")"; fi
-    done
-    echo "${out# }"
-}
-
 # "version" over the memcached text protocol; prints the reply line.
+# shellcheck disable=SC2317  # called via mc_ready, by launch_server
 mc_version() {
     # shellcheck disable=SC2016  # expanded by the inner bash
     timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1
@@ -161,40 +120,13 @@ mc_version() {
         "$HOST" "$1" 2>/dev/null
 }
 
-start_server() {
-    local idx=$1 mcport=$2 rport=$3 pid
-    server_argv "$idx" "$mcport" "$rport"
-    CMDS[$idx]=$(quote_argv "${ARGV[@]}")
-    (cd "$WORK" && exec "${ARGV[@]}") >"$WORK/${NAMES[$idx]}.log" 2>&1 &
-    pid=$!
-    PIDS[$idx]=$pid
-    PORTS[$idx]=$mcport
-    local deadline=$((SECONDS + START_TIMEOUT))
-    while [ $SECONDS -le $deadline ]; do
-        kill -0 "$pid" 2>/dev/null || break
-        if [[ $(mc_version "$mcport") == VERSION* ]]; then
-            ALIVE[$idx]=1
-            return 0
-        fi
-        sleep 0.1
-    done
-    echo "$ME: ${NAMES[$idx]} failed to start: ${CMDS[$idx]}" >&2
-    NOTES+=("${NAMES[$idx]} failed to start (no VERSION reply within ${START_TIMEOUT}s)")
-    sed 's/^/    | /' "$WORK/${NAMES[$idx]}.log" | tail -n 20 >&2
-    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-    PIDS[$idx]=""
-    FAILED=1
-    return 1
-}
+# shellcheck disable=SC2317  # called by launch_server
+mc_ready() { [[ $(mc_version "$1") == VERSION* ]]; }
 
-# CPU ticks (utime+stime, all threads) of a PID; empty if gone.
-cpu_ticks() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-    stat=${stat##*) }
-    # shellcheck disable=SC2086  # word splitting intended
-    set -- $stat
-    echo $(( ${12} + ${13} ))
+start_server() {
+    local idx=$1 mcport=$2 rport=$3
+    server_argv "$idx" "$mcport" "$rport"
+    launch_server "$idx" "$mcport" mc_ready "VERSION reply"
 }
 
 field() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<" $2" | head -n1; }
@@ -236,7 +168,7 @@ for i in 0 1 2 3; do
         echo "$ME: preload of ${NAMES[$i]} failed (rc=$rc): $out" >&2
         head -c 2000 "$WORK/load.err" >&2
         NOTES+=("preload of ${NAMES[$i]} failed (mcload exit $rc); its cells are n/a")
-        ALIVE[$i]=0; FAILED=1
+        ALIVE[i]=0; FAILED=1
     fi
 done
 
@@ -248,90 +180,52 @@ IDLE_TICKS=(0 0 0 0)
 SERVER_ERRS=(0 0 0 0)
 cell=0
 total_cells=$(( $(wc -w <<<"$MC_MODES") * MC_ROUNDS ))
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_START=$(loadavg)
 SWEEP_START=$SECONDS
 ROUNDS_DONE=0
 for round in $(seq 1 "$MC_ROUNDS"); do
-if [ "$MC_TIME_BUDGET" -gt 0 ] && [ "$round" -gt 1 ]; then
-    elapsed=$((SECONDS - SWEEP_START))
-    per_round=$((elapsed / (round - 1)))
-    if [ $((elapsed + per_round)) -gt "$MC_TIME_BUDGET" ]; then
-        echo "$ME: MC_TIME_BUDGET=${MC_TIME_BUDGET}s: stopping after $((round - 1)) of $MC_ROUNDS rounds (${elapsed}s so far)" >&2
-        NOTES+=("time budget ${MC_TIME_BUDGET}s reached: medians over $((round - 1)) of $MC_ROUNDS rounds")
-        break
-    fi
-fi
+over_budget "$MC_TIME_BUDGET" "$round" "$MC_ROUNDS" MC_TIME_BUDGET && break
 for mode in $MC_MODES; do
     cell=$((cell + 1))
     N=$(mode_n "$mode")
     # shellcheck disable=SC2207
     margs=($(mode_args "$mode"))
-    order=()
-    for k in 0 1 2 3; do order+=( $(( (k + cell - 1) % N_SERVERS )) ); done
+    rotate_order "$cell"
     printf '[%d/%d] round %d: %-9s n=%-8s order: %s\n' "$cell" "$total_cells" "$round" "$mode" "$N" \
-        "$(for s in "${order[@]}"; do printf '%s ' "${NAMES[$s]}"; done)" >&2
-    for s in "${order[@]}"; do
+        "$(order_names)" >&2
+    for s in "${ORDER[@]}"; do
         [ "${ALIVE[$s]}" = 1 ] || continue
         cmd=("$MCLOAD" -p "${PORTS[$s]}" -c "$MC_CLIENTS" -n "$N" -k "$MC_KEYSPACE" -r "$MC_RATIO"
              -T "$MC_DRIVER_THREADS" -s "$round" "${margs[@]}")
         [ "$round" = 1 ] && COMMAND_LOG+=("timeout $BENCH_TIMEOUT $(quote_argv "${cmd[@]}")   # ${NAMES[$s]}")
-        declare -a before=() after=()
-        for k in 0 1 2 3; do before[$k]=$(cpu_ticks "${PIDS[$k]:-0}"); done
-        out=$(timeout "$BENCH_TIMEOUT" "${cmd[@]}" 2>"$WORK/bench.err")
-        rc=$?
-        for k in 0 1 2 3; do after[$k]=$(cpu_ticks "${PIDS[$k]:-0}"); done
-        for k in 0 1 2 3; do
-            [ "$k" = "$s" ] && continue
-            [ -n "${before[$k]}" ] && [ -n "${after[$k]}" ] &&
-                IDLE_TICKS[$k]=$(( IDLE_TICKS[k] + after[k] - before[k] ))
-        done
-        if ! kill -0 "${PIDS[$s]}" 2>/dev/null; then
-            echo "$ME: ${NAMES[$s]} DIED during $mode (see log below)" >&2
-            tail -n 20 "$WORK/${NAMES[$s]}.log" | sed 's/^/    | /' >&2
-            NOTES+=("${NAMES[$s]} died during $mode (round $round); later cells are n/a")
-            ALIVE[$s]=0; FAILED=1; continue
-        fi
-        errs=$(field errors "$out"); lost=$(field unanswered "$out"); ops=$(field ops_per_sec "$out")
+        run_measured "$s" "${cmd[@]}"
+        died "$s" "$mode" "$mode (round $round)" && continue
+        errs=$(field errors "$OUT"); lost=$(field unanswered "$OUT"); ops=$(field ops_per_sec "$OUT")
         # errors = unexpected replies / dropped connections counted by mcload;
         # a failed run without any (timeout, crash, no summary) counts as one.
         nerr=${errs:-0}
-        [ "$nerr" = 0 ] && { [ $rc -ne 0 ] || [ "${lost:-0}" != 0 ] || [ -z "$errs" ]; } && nerr=1
+        [ "$nerr" = 0 ] && { [ "$RC" -ne 0 ] || [ "${lost:-0}" != 0 ] || [ -z "$errs" ]; } && nerr=1
         ERRS["$mode|$s"]=$(( ${ERRS["$mode|$s"]:-0} + nerr ))
-        SERVER_ERRS[$s]=$(( SERVER_ERRS[s] + nerr ))
-        if [ $rc -ne 0 ] || [ -z "$ops" ]; then
-            echo "$ME: mcload rc=$rc against ${NAMES[$s]} ($mode): $out" >&2
+        SERVER_ERRS[s]=$(( SERVER_ERRS[s] + nerr ))
+        if [ "$RC" -ne 0 ] || [ -z "$ops" ]; then
+            echo "$ME: mcload rc=$RC against ${NAMES[$s]} ($mode): $OUT" >&2
             head -c 2000 "$WORK/bench.err" >&2
-            NOTES+=("mcload exit $rc against ${NAMES[$s]} for $mode (round $round; 124 = timeout, 1 = unexpected replies): errors=${errs:-?} unanswered=${lost:-?}")
+            NOTES+=("mcload exit $RC against ${NAMES[$s]} for $mode (round $round; 124 = timeout, 1 = unexpected replies): errors=${errs:-?} unanswered=${lost:-?}")
             FAILED=1; continue
         fi
-        dticks=$(( after[s] - before[s] ))
-        completed=$(field completed "$out")
+        completed=$(field completed "$OUT")
         # shellcheck disable=SC2034  # read via nameref in median()
         OPS["$mode|$s|$round"]=$ops
-        CPU["$mode|$s|$round"]=$(awk -v d="$dticks" -v hz="$CLK_TCK" -v n="$completed" \
-            'BEGIN{printf "%.3f", d / hz / n * 1e6}')
+        CPU["$mode|$s|$round"]=$(cpu_per_mop "$DTICKS" "$completed")
         printf '      %-13s %10.0f ops/s  %6.2f CPU s/Mop  hits=%s misses=%s errors=%s\n' "${NAMES[$s]}" "$ops" \
-            "${CPU["$mode|$s|$round"]}" "$(field hits "$out")" "$(field misses "$out")" "$errs" >&2
+            "${CPU["$mode|$s|$round"]}" "$(field hits "$OUT")" "$(field misses "$OUT")" "$errs" >&2
     done
 done
 ROUNDS_DONE=$round
 done
-LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_END=$(loadavg)
 
 # ---------------------------------------------------------------- report
-median() {
-    local key=$1 arr=$2 r vals=()
-    local -n ref=$arr
-    for r in $(seq 1 "$MC_ROUNDS"); do
-        [ -n "${ref[$key|$r]:-}" ] && vals+=("${ref[$key|$r]}")
-    done
-    [ ${#vals[@]} -eq 0 ] && { echo "n/a"; return; }
-    printf '%s\n' "${vals[@]}" | sort -g | awk '{a[NR]=$1} END{
-        if (NR % 2) m = a[(NR+1)/2]; else m = (a[NR/2] + a[NR/2+1]) / 2; print m}'
-}
-ratio() { if [ "$1" = n/a ] || [ "$2" = n/a ]; then echo n/a; else awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "n/a"}'; fi; }
-fmt_int() { [ "$1" = n/a ] && echo n/a || awk -v x="$1" 'BEGIN{printf "%.0f", x}'; }
-fmt_cpu() { [ "$1" = n/a ] && echo n/a || awk -v x="$1" 'BEGIN{printf "%.2f", x}'; }
 
 HDR=(mode "mc-t1 ops/s" "mc-t2 ops/s" "cachet-t1 ops/s" "cachet-t2 ops/s" "t1/mc-t1" "t2/mc-t2"
      "mc-t1 CPU s/Mop" "mc-t2 CPU s/Mop" "cachet-t1 CPU s/Mop" "cachet-t2 CPU s/Mop"
@@ -339,24 +233,21 @@ HDR=(mode "mc-t1 ops/s" "mc-t2 ops/s" "cachet-t1 ops/s" "cachet-t2 ops/s" "t1/mc
 ROWS=()
 for mode in $MC_MODES; do
     r=(); c=()
-    for k in 0 1 2 3; do r[$k]=$(median "$mode|$k" OPS); c[$k]=$(median "$mode|$k" CPU); done
+    for k in 0 1 2 3; do r[k]=$(median "$mode|$k" OPS "$MC_ROUNDS"); c[k]=$(median "$mode|$k" CPU "$MC_ROUNDS"); done
     e=0; for k in 0 1 2 3; do e=$(( e + ${ERRS["$mode|$k"]:-0} )); done
     ROWS+=("$(mode_label "$mode")|$(fmt_int "${r[0]}")|$(fmt_int "${r[1]}")|$(fmt_int "${r[2]}")|$(fmt_int "${r[3]}")|$(ratio "${r[2]}" "${r[0]}")|$(ratio "${r[3]}" "${r[1]}")|$(fmt_cpu "${c[0]}")|$(fmt_cpu "${c[1]}")|$(fmt_cpu "${c[2]}")|$(fmt_cpu "${c[3]}")|$(ratio "${c[2]}" "${c[0]}")|$(ratio "${c[3]}" "${c[1]}")|$e")
 done
 
-idle_s() { awk -v d="${IDLE_TICKS[$1]}" -v hz="$CLK_TCK" 'BEGIN{printf "%.2f", d / hz}'; }
 {
     echo
     echo "== Memcached protocol throughput (ops/s = requests/s, a multi-get is one request; t1/mc-t1 = cachet-t1 / memcached-t1, >1 means cachet is faster)"
     echo "== CPU s/Mop = server CPU seconds (user+sys, all threads) per million requests; 'CPU/op vs mc' = cachet / memcached CPU s/Mop (target, not enforced: <= 1.00)"
-    printf '%s\n' "$(IFS='|'; echo "${HDR[*]}")" "${ROWS[@]}" | column -t -s '|'
+    text_table
     echo "rounds: $ROUNDS_DONE of $MC_ROUNDS (median per cell); load average start: $LOAD_START, end: $LOAD_END"
     echo "errors (unexpected/missing replies, all rounds): $(for k in 0 1 2 3; do printf '%s %s; ' "${NAMES[$k]}" "${SERVER_ERRS[$k]}"; done)"
-    [ ${#NOTES[@]} -gt 0 ] && printf 'NOTE: %s\n' "${NOTES[@]}"
+    text_notes
     echo
-    for k in 0 1 2 3; do
-        echo "${NAMES[$k]}: CPU burnt while other servers were benchmarked: $(idle_s "$k")s"
-    done
+    text_idle
 }
 
 validation=""
@@ -366,27 +257,16 @@ MD=$(
     echo
     echo "Load average (1/5/15 min) at start: $LOAD_START; at end: $LOAD_END ($(nproc) CPUs)."
     echo
-    printf '| %s ' "${HDR[@]}"; echo "|"
-    echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
-    for row in "${ROWS[@]}"; do echo "| ${row//|/ | } |"; done
+    md_table
     echo
     echo "ops/s are requests/s (a ${MC_MGET}-key multi-get is one request). \`t1/mc-t1\`, \`t2/mc-t2\`: cachet ops/s"
     echo "divided by memcached ops/s at the same thread count (>1 = cachet faster). CPU columns are server CPU"
     echo "seconds (utime+stime from /proc/PID/stat, all threads) per million requests; \`CPU/op vs mc\` is"
     echo "cachet's divided by memcached's (target, not enforced: <= 1.00, i.e. cachet serves at least as"
     echo "many requests per CPU-second). \`errors\`: unexpected or missing replies, all four servers (must be 0)."
-    echo "Idle CPU (burnt while another server was under load):"
-    for k in 0 1 2 3; do echo "${NAMES[$k]} $(idle_s "$k")s;"; done | paste -sd' ' | sed 's/;$/./'
-    if [ ${#NOTES[@]} -gt 0 ]; then
-        echo
-        printf -- '- **%s**\n' "${NOTES[@]}"
-    fi
-    echo
-    echo "Servers:"
-    echo
-    echo '```'
-    for k in 0 1 2 3; do echo "${CMDS[$k]:-(not started)}   # ${NAMES[$k]}"; done
-    echo '```'
+    md_idle
+    md_notes
+    md_servers
     echo
     echo "mcload invocations (round 1; each server gets the same requests, ports differ; \`-s\` is the round):"
     echo
@@ -396,10 +276,7 @@ MD=$(
     printf '%s\n' "${COMMAND_LOG[@]//$MCLOAD/mcload}"
     echo '```'
 )
-echo
-echo "== Markdown"
-echo "$MD"
-[ -n "$MD_OUT" ] && printf '%s\n' "$MD" >"$MD_OUT"
+emit_markdown "$MD"
 
 for k in 0 1 2 3; do [ "${SERVER_ERRS[$k]}" -gt 0 ] && FAILED=1; done
 exit $FAILED
