@@ -273,6 +273,8 @@ long client_kill(const struct kill_filter *f)
             continue;
         if (f->skipme && c == f->me)
             continue;
+        if (__atomic_load_n(&c->kill, __ATOMIC_RELAXED))
+            continue; /* already being closed: not counted twice */
         if (c == f->me) {
             c->flags |= CL_CLOSE_AFTER_REPLY; /* our own thread: after this reply */
         } else {

@@ -251,8 +251,8 @@ void conn_flush(struct client *c)
 void conn_close(struct client *c)
 {
     struct worker *wk = c->wk;
-    epoll_ctl(wk->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
+    int fd = c->fd;
+    epoll_ctl(wk->epfd, EPOLL_CTL_DEL, fd, NULL);
     if (c->flags & CL_IN_FLUSH) /* drop it from this iteration's flush list */
         for (int i = 0; i < wk->nflush; i++)
             if (wk->flush[i] == c)
@@ -264,7 +264,8 @@ void conn_close(struct client *c)
     if (c->next)
         c->next->prev = c->prev;
     wk->nclients--;
-    client_destroy(c);
+    client_destroy(c); /* leaves CLIENT LIST before the peer sees the close */
+    close(fd);
 }
 
 int conn_check_timeout(struct client *c, int64_t now_ms)
