@@ -96,8 +96,11 @@ UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
+# CACHET_BIN=/usr/bin/redis-server make integration runs the suite against Redis.
+CACHET_BIN ?= $(CURDIR)/cachet-server
+
 integration: cachet-server
-	CACHET_BIN=$(CURDIR)/cachet-server $(PY) -m pytest -q -p no:cacheprovider tests/integration
+	CACHET_BIN=$(CACHET_BIN) $(PY) -m pytest -q -p no:cacheprovider tests/integration
 
 # The threaded and protocol paths again, under sanitizers.
 asan: build/asan/cachet-server
