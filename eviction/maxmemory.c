@@ -90,15 +90,19 @@ static struct entry *sample_one(struct shard *s, int vol_only, uint64_t *rng, in
     return NULL;
 }
 
-/* Delete key (db) of shard idx if it still exists; 1 if it did. */
-static int evict_key(const struct ks_env *env, uint32_t idx, int db, const char *key, size_t klen)
+/* Delete key (db) of shard idx if it still exists, and for a volatile-*
+ * policy still has a TTL (a PERSIST since sampling makes it untouchable);
+ * 1 if it was deleted. */
+static int evict_key(const struct ks_env *env, uint32_t idx, int db, const char *key, size_t klen,
+                     int vol_only)
 {
     struct key k;
     key_init(&k, key, klen);
     if (ks_shard_index(k.hash) != idx)
         return 0;
     shard_lock(k.s);
-    int n = ks_delete(env, db, &k);
+    struct entry *e = ks_lookup(env, db, &k, KS_NOTOUCH);
+    int n = e && (!vol_only || (e->flags & E_VOLATILE)) ? ks_delete(env, db, &k) : 0;
     shard_unlock(k.s);
     return n;
 }
@@ -127,13 +131,13 @@ static int evict_random_from(const struct ks_env *env, uint32_t idx, int vol_onl
     const char *key = entry_key(e, &klen);
     char *copy = xmemdup(key, klen);
     shard_unlock(s);
-    int ok = evict_key(env, idx, db, copy, klen);
+    int ok = evict_key(env, idx, db, copy, klen, vol_only);
     free(copy);
     return ok;
 }
 
 /* Evict the best pooled candidate that still exists; 1 if one was. */
-static int evict_from_pool(const struct ks_env *env)
+static int evict_from_pool(const struct ks_env *env, int vol_only)
 {
     for (int i = POOL_SIZE - 1; i >= 0; i--) {
         if (!pool[i].key)
@@ -141,7 +145,7 @@ static int evict_from_pool(const struct ks_env *env)
         struct candidate c = pool[i];
         memmove(&pool[1], &pool[0], sizeof(pool[0]) * (size_t)i); /* keep it packed high */
         pool[0].key = NULL;
-        int ok = evict_key(env, c.shard, c.db, c.key, c.klen);
+        int ok = evict_key(env, c.shard, c.db, c.key, c.klen, vol_only);
         free(c.key);
         if (ok)
             return 1;
@@ -196,7 +200,7 @@ static int evict_one(const struct ks_env *env, enum evict_policy p, uint64_t *rn
         }
         for (int i = 0; i < samples; i++)
             pool_sample(env, p, (uint32_t)(rng_next(rng) % nsh), rng);
-        if (evict_from_pool(env))
+        if (evict_from_pool(env, vol_only))
             return 1;
     }
     /* Samples kept missing: walk every shard once before answering that
@@ -205,7 +209,7 @@ static int evict_one(const struct ks_env *env, enum evict_policy p, uint64_t *rn
     for (uint32_t k = 0; k < nsh; k++) {
         uint32_t idx = (start + k) % nsh;
         if (random ? evict_random_from(env, idx, vol_only, rng)
-                   : (pool_sample(env, p, idx, rng) && evict_from_pool(env)))
+                   : (pool_sample(env, p, idx, rng) && evict_from_pool(env, vol_only)))
             return 1;
     }
     return 0;
