@@ -176,8 +176,6 @@ void cmd_reset(struct cmd_ctx *c)
 
 /* ---- CLIENT ---- */
 
-void cmd_client(struct cmd_ctx *c) { cmd_container(c); }
-
 void cmd_client_id(struct cmd_ctx *c)
 {
     resp_int(c->w, (long long)c->cl->id);

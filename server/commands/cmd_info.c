@@ -139,13 +139,6 @@ void info_reset_stats(void)
     pthread_mutex_unlock(&base_lock);
 }
 
-uint64_t info_expired_keys(void)
-{
-    struct totals t;
-    sum_totals(&t);
-    return t.expired - base.expired;
-}
-
 void info_sample(int64_t now_ms)
 {
     if (now_ms - inst.last_ms < 100)

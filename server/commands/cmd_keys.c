@@ -530,4 +530,3 @@ void cmd_object_help(struct cmd_ctx *c)
         resp_simple(c->w, lines[i]);
 }
 
-void cmd_object(struct cmd_ctx *c) { cmd_container(c); }

@@ -14,8 +14,6 @@
 #include "server/core/util.h"
 #include "server/net/client.h"
 
-void cmd_config(struct cmd_ctx *c) { cmd_container(c); }
-
 struct get_state {
     struct resp_writer *w;
     char seen[64][64];

@@ -37,10 +37,7 @@ typedef void (*cmd_proc)(struct cmd_ctx *c);
 #define CMD_LOADING (1u << 9)
 #define CMD_STALE (1u << 10)
 #define CMD_NOSCRIPT (1u << 11)
-#define CMD_SKIP_SLOWLOG (1u << 12)
-#define CMD_ALLOW_BUSY (1u << 13)
 #define CMD_MULTI_CTRL (1u << 14) /* MULTI EXEC DISCARD WATCH...: run even in MULTI */
-#define CMD_KEYS_LAST_ODD (1u << 15)
 
 struct command {
     const char *name;    /* lower case; "config|get" for subcommands */
@@ -111,14 +108,14 @@ X(cmd_decrby) X(cmd_incrbyfloat) X(cmd_append) X(cmd_strlen) X(cmd_getrange) X(c
 X(cmd_del) X(cmd_exists) X(cmd_type) X(cmd_expire) X(cmd_pexpire) X(cmd_expireat)
 X(cmd_pexpireat) X(cmd_ttl) X(cmd_pttl) X(cmd_expiretime) X(cmd_pexpiretime) X(cmd_persist)
 X(cmd_rename) X(cmd_renamenx) X(cmd_move) X(cmd_copy) X(cmd_keys) X(cmd_scan) X(cmd_randomkey)
-X(cmd_touch) X(cmd_object) X(cmd_object_encoding) X(cmd_object_idletime) X(cmd_object_freq)
+X(cmd_touch) X(cmd_object_encoding) X(cmd_object_idletime) X(cmd_object_freq)
 X(cmd_object_refcount) X(cmd_object_help)
 /* cmd_conn.c */
 X(cmd_ping) X(cmd_echo) X(cmd_quit) X(cmd_hello) X(cmd_select) X(cmd_auth) X(cmd_reset)
-X(cmd_client) X(cmd_client_id) X(cmd_client_setname) X(cmd_client_getname) X(cmd_client_list)
+X(cmd_client_id) X(cmd_client_setname) X(cmd_client_getname) X(cmd_client_list)
 X(cmd_client_info) X(cmd_client_kill) X(cmd_client_setinfo) X(cmd_client_help)
 /* cmd_server.c */
-X(cmd_config) X(cmd_config_get) X(cmd_config_set) X(cmd_config_resetstat)
+X(cmd_config_get) X(cmd_config_set) X(cmd_config_resetstat)
 X(cmd_config_rewrite) X(cmd_config_help) X(cmd_dbsize) X(cmd_time) X(cmd_flushdb)
 X(cmd_flushall) X(cmd_swapdb) X(cmd_shutdown) X(cmd_lastsave)
 /* cmd_info.c */

@@ -10,7 +10,5 @@ void info_init(void);
  * instantaneous_* rates and tracks the memory peak. */
 void info_sample(int64_t now_ms);
 void info_reset_stats(void);
-/* Sum of keys expired by all threads (INFO expired_keys). */
-uint64_t info_expired_keys(void);
 
 #endif
