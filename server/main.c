@@ -15,6 +15,7 @@
 #include "server/commands/command.h"
 #include "server/commands/info.h"
 #include "server/core/config.h"
+#include "server/core/lazyfree.h"
 #include "server/core/lifecycle.h"
 #include "server/core/log.h"
 #include "server/keyspace/shard.h"
@@ -133,6 +134,7 @@ int main(int argc, char **argv)
     }
     command_table_init();
     info_init();
+    lazyfree_start();
 
     int lfds[16], protos[16];
     int nl = listeners_open(cfg.bind, (int)cfg.port, (int)cfg.tcp_backlog, lfds, 8);
@@ -167,6 +169,7 @@ int main(int argc, char **argv)
     else
         log_warning("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
     workers_stop();
+    lazyfree_stop();
     listeners_close(lfds, nl);
     if (cfg.pidfile && cfg.pidfile[0])
         unlink(cfg.pidfile);

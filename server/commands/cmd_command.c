@@ -15,7 +15,7 @@ static const struct {
     {CMD_WRITE, "write"},     {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
     {CMD_ADMIN, "admin"},     {CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"},
     {CMD_STALE, "stale"},     {CMD_FAST, "fast"},         {CMD_NOAUTH, "no_auth"},
-    {CMD_NO_MULTI, "no_multi"},
+    {CMD_NO_MULTI, "no_multi"}, {CMD_BLOCKING, "blocking"},
 };
 
 static int count_flags(const struct command *cmd)
@@ -31,24 +31,31 @@ static int count_flags(const struct command *cmd)
 static int acl_categories(const struct command *cmd, const char **out)
 {
     static const char *const order[] = {
-        "@keyspace", "@read", "@write", "@string", "@admin", "@fast", "@slow",
+        "@keyspace", "@read",  "@write",     "@set",     "@sortedset",   "@list",
+        "@hash",     "@string", "@admin",    "@fast",    "@slow",        "@blocking",
         "@dangerous", "@connection", "@transaction",
     };
-    int want[10] = {0};
+    enum { NCAT = sizeof(order) / sizeof(order[0]) };
+    int want[NCAT] = {0};
     const char *g = cmd->group;
     want[0] = !strcmp(g, "generic") ||
               ((cmd->flags & (CMD_ALL_SHARDS | CMD_SELF_LOCK)) && (cmd->flags & (CMD_WRITE | CMD_READONLY)));
     want[1] = (cmd->flags & CMD_READONLY) != 0;
     want[2] = (cmd->flags & CMD_WRITE) != 0;
-    want[3] = !strcmp(g, "string");
-    want[4] = (cmd->flags & CMD_ADMIN) != 0;
-    want[5] = (cmd->flags & CMD_FAST) != 0;
-    want[6] = !(cmd->flags & CMD_FAST);
-    want[7] = (cmd->flags & CMD_ADMIN) != 0;
-    want[8] = !strcmp(g, "connection");
-    want[9] = !strcmp(g, "transactions");
+    want[3] = !strcmp(g, "set");
+    want[4] = !strcmp(g, "sorted-set");
+    want[5] = !strcmp(g, "list");
+    want[6] = !strcmp(g, "hash");
+    want[7] = !strcmp(g, "string");
+    want[8] = (cmd->flags & CMD_ADMIN) != 0;
+    want[9] = (cmd->flags & CMD_FAST) != 0;
+    want[10] = !(cmd->flags & CMD_FAST);
+    want[11] = (cmd->flags & CMD_BLOCKING) != 0;
+    want[12] = (cmd->flags & CMD_ADMIN) != 0;
+    want[13] = !strcmp(g, "connection");
+    want[14] = !strcmp(g, "transactions");
     int n = 0;
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < NCAT; i++)
         if (want[i])
             out[n++] = order[i];
     return n;
@@ -111,10 +118,12 @@ static void reply_info(struct resp_writer *w, const struct command *cmd)
     resp_array(w, 10);
     resp_bulk_cstr(w, cmd->name);
     resp_int(w, cmd->arity);
-    resp_set(w, count_flags(cmd));
+    resp_set(w, count_flags(cmd) + (cmd->keys != NULL));
     for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
         if (cmd->flags & flag_names[i].flag)
             resp_simple(w, flag_names[i].name);
+    if (cmd->keys)
+        resp_simple(w, "movablekeys");
     resp_int(w, cmd->first);
     resp_int(w, cmd->last);
     resp_int(w, cmd->step);
@@ -287,7 +296,7 @@ void cmd_command_getkeys(struct cmd_ctx *c)
         return;
     }
     int idx[1024];
-    int n = command_keys(cmd, argc, idx, 1024);
+    int n = command_keys(cmd, argc, c->argv + 2, c->argl + 2, idx, 1024);
     if (n == 0) {
         ctx_error(c, "ERR The command has no key arguments");
         return;

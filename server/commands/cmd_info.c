@@ -18,6 +18,7 @@
 #include "server/core/clock.h"
 #include "server/core/config.h"
 #include "server/core/lifecycle.h"
+#include "server/core/lazyfree.h"
 #include "server/core/mem.h"
 #include "server/core/util.h"
 #include "server/net/client.h"
@@ -292,12 +293,14 @@ static void section_memory(struct text *t)
             "allocator_allocated:%zu\r\ntotal_system_memory:%llu\r\n"
             "total_system_memory_human:%s\r\nmaxmemory:%lld\r\nmaxmemory_human:%s\r\n"
             "maxmemory_policy:%s\r\nmem_fragmentation_ratio:%.2f\r\n"
-            "mem_allocator:%s\r\n",
+            "mem_allocator:%s\r\nlazyfree_pending_objects:%llu\r\nlazyfreed_objects:%llu\r\n",
             used, h_used, rss, h_rss, peak, h_peak, peak ? 100.0 * (double)used / (double)peak : 0,
             overhead, mem_startup, dataset,
             used > mem_startup ? 100.0 * (double)dataset / (double)(used - mem_startup) : 0,
             clients, mem_allocated_total(), total_sys, h_sys, CFG(maxmemory), h_max,
-            evict_policy_names[evict_policy()], used ? (double)rss / (double)used : 0, mem_allocator_name());
+            evict_policy_names[evict_policy()], used ? (double)rss / (double)used : 0,
+            mem_allocator_name(), (unsigned long long)lazyfree_pending(),
+            (unsigned long long)lazyfree_done());
 }
 
 static void section_persistence(struct text *t)

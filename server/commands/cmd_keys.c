@@ -8,6 +8,7 @@
 
 #include "eviction/policy.h"
 #include "server/commands/command.h"
+#include "server/types/types.h"
 #include "server/core/mem.h"
 #include "server/core/rng.h"
 #include "server/core/util.h"
@@ -331,12 +332,6 @@ void cmd_keys(struct cmd_ctx *c)
     resp_defer_array(c->w, mark, st.n);
 }
 
-static int type_by_name(const char *name, size_t len)
-{
-    if (len == 6 && !strncasecmp(name, "string", 6))
-        return T_STRING;
-    return -2; /* a valid Redis type we do not store yet, or unknown: no match */
-}
 
 /* The cursor's low bits name the shard, the rest is that shard's table
  * cursor (reverse-binary, htable.c), so a cursor stays valid while shards
@@ -381,6 +376,8 @@ void cmd_scan(struct cmd_ctx *c)
             j++;
         } else if (ctx_arg_is(c, j, "type") && j + 1 < c->argc) {
             st.type = type_by_name(c->argv[j + 1], c->argl[j + 1]);
+            if (st.type < 0)
+                st.type = -2; /* unknown: Redis 7.0 matches nothing */
             j++;
         } else {
             ctx_error(c, ERR_SYNTAX);

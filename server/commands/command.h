@@ -38,6 +38,12 @@ typedef void (*cmd_proc)(struct cmd_ctx *c);
 #define CMD_STALE (1u << 10)
 #define CMD_NOSCRIPT (1u << 11)
 #define CMD_MULTI_CTRL (1u << 14) /* MULTI EXEC DISCARD WATCH...: run even in MULTI */
+#define CMD_BLOCKING (1u << 15)   /* may block the client (BLPOP ...) */
+
+/* Key positions of a command whose keys move (a numkeys argument): fills
+ * out[] with argv indexes and returns how many; 0 when the arguments are
+ * malformed (the handler then replies the error without touching keys). */
+typedef int (*cmd_keys_fn)(int argc, const char **argv, const size_t *argl, int *out, int cap);
 
 struct command {
     const char *name;    /* lower case; "config|get" for subcommands */
@@ -54,6 +60,7 @@ struct command {
     struct command *subs; /* NULL-name terminated, or NULL */
     int id;               /* index into per-thread stats, set at init */
     struct command *parent;
+    cmd_keys_fn keys;     /* movable keys, or NULL: first/last/step say */
 };
 
 struct cmd_ctx {
@@ -82,7 +89,14 @@ const struct command *command_by_id(int id);
 const struct command *command_at(int i);
 int command_top_count(void);
 /* Key argument indexes of a command line; returns how many (<= cap). */
-int command_keys(const struct command *cmd, int argc, int *out, int cap);
+int command_keys(const struct command *cmd, int argc, const char **argv, const size_t *argl,
+                 int *out, int cap);
+/* cmd_keys_fn for "numkeys key [key ...] ..." at argv[1] (ZUNION, LMPOP,
+ * SINTERCARD...), after a timeout (BLMPOP, BZMPOP: numkeys at argv[2]), or
+ * after a destination key (ZUNIONSTORE dest numkeys key ...). */
+int keys_numkeys_at1(int argc, const char **argv, const size_t *argl, int *out, int cap);
+int keys_numkeys_at2(int argc, const char **argv, const size_t *argl, int *out, int cap);
+int keys_dest_numkeys(int argc, const char **argv, const size_t *argl, int *out, int cap);
 
 /* ---- reply helpers: send the reply and count errors ---- */
 void ctx_error(struct cmd_ctx *c, const char *msg);
@@ -125,6 +139,15 @@ X(cmd_command) X(cmd_command_count) X(cmd_command_info) X(cmd_command_docs)
 X(cmd_command_list) X(cmd_command_getkeys) X(cmd_command_help)
 /* cmd_multi.c */
 X(cmd_multi) X(cmd_exec) X(cmd_discard) X(cmd_watch) X(cmd_unwatch)
+
+/* cmd_hash.c */
+
+/* cmd_list.c */
+
+/* cmd_set.c */
+
+/* cmd_zset.c */
+
 #undef X
 
 /* Container commands (CLIENT, CONFIG, ...) dispatch to their subcommand. */

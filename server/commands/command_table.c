@@ -11,6 +11,7 @@
 
 #include "server/commands/command.h"
 #include "server/core/mem.h"
+#include "server/core/util.h"
 
 #define R CMD_READONLY
 #define W CMD_WRITE
@@ -24,13 +25,17 @@
 #define LD CMD_LOADING
 #define ST CMD_STALE
 #define MC CMD_MULTI_CTRL
-#define END {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL}
+#define BL CMD_BLOCKING
+#define END {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL}
 
 /* name, proc, arity, flags, first, last, step, group, since, complexity, summary, syntax */
 #define ROW(n, p, a, f, k1, k2, ks, g, s, cx, sum, syn) \
-    {n, p, a, f, k1, k2, ks, g, s, cx, sum, syn, NULL, NULL, 0, NULL}
+    {n, p, a, f, k1, k2, ks, g, s, cx, sum, syn, NULL, NULL, 0, NULL, NULL}
+/* A row whose keys move (a numkeys argument); kf is a cmd_keys_fn. */
+#define ROWK(n, p, a, f, k1, k2, ks, g, s, cx, sum, syn, kf) \
+    {n, p, a, f, k1, k2, ks, g, s, cx, sum, syn, NULL, NULL, 0, NULL, kf}
 #define CONTAINER(n, p, a, f, g, s, sum, subs) \
-    {n, p, a, f, 0, 0, 0, g, s, "Depends on subcommand.", sum, "", NULL, subs, 0, NULL}
+    {n, p, a, f, 0, 0, 0, g, s, "Depends on subcommand.", sum, "", NULL, subs, 0, NULL, NULL}
 
 static struct command object_subs[] = {
     ROW("object|encoding", cmd_object_encoding, 3, R, 2, 2, 1, "generic", "2.2.3", "O(1)",
@@ -287,6 +292,11 @@ static struct command table[] = {
         "Monitors changes to keys to determine the execution of a transaction.", "key [key ...]"),
     ROW("unwatch", cmd_unwatch, 1, LD | ST | F | MC, 0, 0, 0, "transactions", "2.2.0", "O(1)",
         "Forgets about watched keys of a transaction.", ""),
+/* One file of rows per collection type, so each family reads as a unit. */
+#include "server/commands/rows_hash.h"
+#include "server/commands/rows_list.h"
+#include "server/commands/rows_set.h"
+#include "server/commands/rows_zset.h"
 };
 
 #define NTOP (int)(sizeof(table) / sizeof(table[0]))
@@ -362,8 +372,41 @@ const struct command *command_by_id(int id) { return by_id[id]; }
 const struct command *command_at(int i) { return &table[i]; }
 int command_top_count(void) { return NTOP; }
 
-int command_keys(const struct command *cmd, int argc, int *out, int cap)
+/* "numkeys key..." with numkeys at argv[at]; dest adds argv[1] as a key. */
+static int keys_numkeys(int argc, const char **argv, const size_t *argl, int at, int dest,
+                        int *out, int cap)
 {
+    long long nk;
+    if (at >= argc || !util_str2ll(argv[at], argl[at], &nk) || nk <= 0 || nk > argc - at - 1)
+        return 0;
+    int n = 0;
+    if (dest && n < cap)
+        out[n++] = 1;
+    for (int i = 0; i < nk && n < cap; i++)
+        out[n++] = at + 1 + i;
+    return n;
+}
+
+int keys_numkeys_at1(int argc, const char **argv, const size_t *argl, int *out, int cap)
+{
+    return keys_numkeys(argc, argv, argl, 1, 0, out, cap);
+}
+
+int keys_numkeys_at2(int argc, const char **argv, const size_t *argl, int *out, int cap)
+{
+    return keys_numkeys(argc, argv, argl, 2, 0, out, cap);
+}
+
+int keys_dest_numkeys(int argc, const char **argv, const size_t *argl, int *out, int cap)
+{
+    return keys_numkeys(argc, argv, argl, 2, 1, out, cap);
+}
+
+int command_keys(const struct command *cmd, int argc, const char **argv, const size_t *argl,
+                 int *out, int cap)
+{
+    if (cmd->keys)
+        return cmd->keys(argc, argv, argl, out, cap);
     if (cmd->first <= 0)
         return 0;
     int last = cmd->last < 0 ? argc + cmd->last : cmd->last;

@@ -56,7 +56,7 @@ void ctx_key(const struct cmd_ctx *c, int i, struct key *k)
      * commands run by EXEC) are hashed here. */
     const struct command *cmd = c->cmd;
     int last = cmd->last < 0 ? c->argc + cmd->last : cmd->last;
-    if (c->key_hash && i >= cmd->first && i <= last && (i - cmd->first) % cmd->step == 0) {
+    if (c->key_hash && !cmd->keys && i >= cmd->first && i <= last && (i - cmd->first) % cmd->step == 0) {
         k->p = c->argv[i];
         k->len = c->argl[i];
         k->hash = c->key_hash[i];

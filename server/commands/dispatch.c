@@ -92,6 +92,16 @@ int dispatch_command_shards(const struct command *cmd, int argc, const char **ar
 {
     if (cmd->flags & (CMD_ALL_SHARDS | CMD_SELF_LOCK))
         return -1;
+    if (cmd->keys) {
+        int small[64];
+        int *idx = argc <= 64 ? small : xmalloc(sizeof(int) * (size_t)argc);
+        int n = cmd->keys(argc, argv, argl, idx, argc);
+        for (int i = 0; i < n; i++) /* hashes: ctx_key rehashes movable keys */
+            out[i] = ks_shard_index(ht_hash(argv[idx[i]], argl[idx[i]]));
+        if (idx != small)
+            free(idx);
+        return n;
+    }
     if (cmd->first <= 0)
         return 0;
     int last = cmd->last < 0 ? argc + cmd->last : cmd->last;

@@ -95,6 +95,22 @@ static struct cfg_opt opts[] = {
     {"maxmemory-samples", NULL, C_INT, 0, &cfg.maxmemory_samples, "5", 1, 64, NULL, NULL, 0},
     {"lfu-log-factor", NULL, C_INT, 0, &cfg.lfu_log_factor, "10", 0, INT_MAX, NULL, NULL, 0},
     {"lfu-decay-time", NULL, C_INT, 0, &cfg.lfu_decay_time, "1", 0, INT_MAX, NULL, NULL, 0},
+    {"hash-max-listpack-entries", "hash-max-ziplist-entries", C_INT, 0,
+     &cfg.hash_max_listpack_entries, "128", 0, INT_MAX, NULL, NULL, 0},
+    {"hash-max-listpack-value", "hash-max-ziplist-value", C_INT, 0, &cfg.hash_max_listpack_value,
+     "64", 0, INT_MAX, NULL, NULL, 0},
+    {"set-max-intset-entries", NULL, C_INT, 0, &cfg.set_max_intset_entries, "512", 0, INT_MAX,
+     NULL, NULL, 0},
+    {"set-max-listpack-entries", NULL, C_INT, 0, &cfg.set_max_listpack_entries, "128", 0,
+     INT_MAX, NULL, NULL, 0},
+    {"set-max-listpack-value", NULL, C_INT, 0, &cfg.set_max_listpack_value, "64", 0, INT_MAX,
+     NULL, NULL, 0},
+    {"zset-max-listpack-entries", "zset-max-ziplist-entries", C_INT, 0,
+     &cfg.zset_max_listpack_entries, "128", 0, INT_MAX, NULL, NULL, 0},
+    {"zset-max-listpack-value", "zset-max-ziplist-value", C_INT, 0, &cfg.zset_max_listpack_value,
+     "64", 0, INT_MAX, NULL, NULL, 0},
+    {"list-max-listpack-size", "list-max-ziplist-size", C_INT, 0, &cfg.list_max_listpack_size,
+     "-2", -5, INT_MAX, NULL, NULL, 0},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 

@@ -43,6 +43,15 @@ struct config {
     long long maxmemory_samples;
     long long lfu_log_factor;
     long long lfu_decay_time;
+    /* collection encodings: compact below these, converted above */
+    long long hash_max_listpack_entries;
+    long long hash_max_listpack_value;
+    long long set_max_intset_entries;
+    long long set_max_listpack_entries;
+    long long set_max_listpack_value;
+    long long zset_max_listpack_entries;
+    long long zset_max_listpack_value;
+    long long list_max_listpack_size; /* < 0: node bytes -1..-5 = 4k..64k */
 };
 
 extern struct config cfg;

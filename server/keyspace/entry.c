@@ -3,7 +3,9 @@
 
 #include "protocol/resp_write.h"
 #include "server/core/mem.h"
+#include "server/core/lazyfree.h"
 #include "server/core/util.h"
+#include "server/types/types.h"
 
 /* Allocate an entry with room for a value area of vsize bytes; writes the
  * header, expiry block and key.  Returns the entry; *val = value area. */
@@ -169,6 +171,8 @@ size_t entry_mem(const struct entry *e)
     if (entry_enc(e) == ENC_RAW) {
         size_t len;
         m += mem_usable(entry_raw_buf(e, &len));
+    } else if (entry_enc(e) == ENC_PTR) {
+        m += type_ops_of(entry_type(e))->mem(entry_obj(e));
     }
     return m;
 }
@@ -178,6 +182,15 @@ void entry_free_shell(struct entry *e)
     free(e);
 }
 
+struct entry *entry_new_obj(const char *key, size_t klen, int type, void *obj,
+                            int64_t expire_ms)
+{
+    uint8_t *val;
+    struct entry *e = entry_alloc(key, klen, sizeof(obj), expire_ms, type, ENC_PTR, &val);
+    memcpy(val, &obj, sizeof(obj));
+    return e;
+}
+
 void entry_free(struct entry *e)
 {
     if (!e)
@@ -185,6 +198,13 @@ void entry_free(struct entry *e)
     if (entry_enc(e) == ENC_RAW) {
         size_t len;
         free(entry_raw_buf(e, &len));
+    } else if (entry_enc(e) == ENC_PTR) {
+        const struct type_ops *t = type_ops_of(entry_type(e));
+        void *obj = entry_obj(e);
+        if (t->len(obj) > LAZYFREE_THRESHOLD)
+            lazyfree_submit(t->destroy, obj);
+        else
+            t->destroy(obj);
     }
     free(e);
 }
@@ -198,6 +218,7 @@ static struct entry *reshape(const struct entry *e, const char *key, size_t klen
     size_t vsize;
     switch (entry_enc(e)) {
     case ENC_INT: vsize = 8; break;
+    case ENC_PTR: vsize = sizeof(void *); break;
     case ENC_RAW: vsize = 8 + 5; break;
     default: {
         uint64_t l;
@@ -237,6 +258,12 @@ struct entry *entry_with_expire(const struct entry *e, int64_t expire_ms)
 
 struct entry *entry_dup(const struct entry *e, const char *key, size_t klen, int64_t expire_ms)
 {
+    if (entry_enc(e) == ENC_PTR) {
+        const struct type_ops *t = type_ops_of(entry_type(e));
+        struct entry *o = entry_new_obj(key, klen, entry_type(e), t->dup(entry_obj(e)), expire_ms);
+        o->access = e->access;
+        return o;
+    }
     char buf[24];
     size_t vlen;
     const char *v = entry_str(e, buf, &vlen);
@@ -252,10 +279,8 @@ struct entry *entry_dup(const struct entry *e, const char *key, size_t klen, int
 
 const char *entry_type_name(const struct entry *e)
 {
-    switch (entry_type(e)) {
-    case T_STRING: return "string";
-    default: return "none";
-    }
+    const struct type_ops *t = type_ops_of(entry_type(e));
+    return t ? t->name : "string";
 }
 
 const char *entry_encoding_name(const struct entry *e)
@@ -263,6 +288,7 @@ const char *entry_encoding_name(const struct entry *e)
     switch (entry_enc(e)) {
     case ENC_INT: return "int";
     case ENC_RAW: return "raw";
+    case ENC_PTR: return type_ops_of(entry_type(e))->encoding(entry_obj(e));
     default: {
         size_t len;
         char buf[24];

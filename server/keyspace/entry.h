@@ -14,6 +14,7 @@
  *              value: ENC_INT   8-byte int64
  *                     ENC_EMB   vlen varint, bytes   (inline string)
  *                     ENC_RAW   8-byte pointer, vlen varint (growable string)
+ *                     ENC_PTR   8-byte pointer to a collection (types.h)
  *
  * A 16-byte key with a 32-byte value is 14+1+16+1+32 = 64 bytes: one
  * jemalloc size class, against Redis's dictEntry + key sds + robj (~104).
@@ -32,8 +33,11 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { T_STRING = 0 };
-enum { ENC_INT = 0, ENC_EMB = 1, ENC_RAW = 2 };
+/* Types, numbered as Redis's OBJ_* (and RDB) number them. */
+enum { T_STRING = 0, T_LIST = 1, T_SET = 2, T_ZSET = 3, T_HASH = 4, T_NTYPES };
+/* ENC_PTR: the value area is one pointer to a collection object
+ * (server/types/types.h); the object knows its own encoding. */
+enum { ENC_INT = 0, ENC_EMB = 1, ENC_RAW = 2, ENC_PTR = 3 };
 #define E_VOLATILE 0x01
 #define E_MCMETA 0x02
 #define E_FETCHED 0x04 /* read since stored (meta "h" flag) */
@@ -213,8 +217,26 @@ struct entry *entry_reshape_meta(const struct entry *e, const struct entry_meta 
 char *entry_raw_buf(const struct entry *e, size_t *len);
 void entry_raw_set(struct entry *e, char *buf, size_t len);
 
-/* Bytes the entry holds from the allocator (entry + value buffer). */
+/* A collection entry holding obj (of type T_LIST..T_HASH). */
+struct entry *entry_new_obj(const char *key, size_t klen, int type, void *obj,
+                            int64_t expire_ms);
+static inline void *entry_obj(const struct entry *e)
+{
+    void *p;
+    memcpy(&p, entry_value_area(e), sizeof(p));
+    return p;
+}
+/* The object moved (a realloc, an encoding conversion). */
+static inline void entry_set_obj(struct entry *e, void *obj)
+{
+    memcpy(entry_value_area(e), &obj, sizeof(obj));
+}
+
+/* Bytes the entry holds from the allocator (entry + value buffer or
+ * object). */
 size_t entry_mem(const struct entry *e);
+/* Free e and its value; a collection of more than LAZYFREE_THRESHOLD
+ * elements is freed by the background thread (lazyfree.h). */
 void entry_free(struct entry *e);
 /* Free only the entry allocation (its value buffer was moved elsewhere). */
 void entry_free_shell(struct entry *e);

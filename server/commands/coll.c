@@ -1,0 +1,61 @@
+/* coll.c - see coll.h. */
+#include "server/commands/coll.h"
+
+#include "server/types/types.h"
+
+static struct entry *find(struct cmd_ctx *c, const struct key *k, int type, int *wrong)
+{
+    *wrong = 0;
+    struct entry *e = ks_lookup(&c->env, c->db, k, KS_TOUCH);
+    if (e && entry_type(e) != type) {
+        ctx_error(c, ERR_WRONGTYPE);
+        *wrong = 1;
+        return NULL;
+    }
+    return e;
+}
+
+struct entry *coll_find_read(struct cmd_ctx *c, const struct key *k, int type, int *wrong)
+{
+    struct entry *e = find(c, k, type, wrong);
+    if (!*wrong)
+        ctx_hit(c, e != NULL);
+    return e;
+}
+
+struct entry *coll_find_write(struct cmd_ctx *c, const struct key *k, int type, int *wrong)
+{
+    return find(c, k, type, wrong);
+}
+
+struct entry *coll_find_or_create(struct cmd_ctx *c, const struct key *k, int type,
+                                  void *(*create)(void), int *wrong)
+{
+    struct entry *e = find(c, k, type, wrong);
+    if (e || *wrong)
+        return e;
+    e = entry_new_obj(k->p, k->len, type, create(), -1);
+    ks_store(&c->env, c->db, k, e);
+    return e;
+}
+
+void coll_written(struct cmd_ctx *c, const struct key *k, struct entry *e, size_t before)
+{
+    const struct type_ops *t = type_ops_of(entry_type(e));
+    ks_value_resized(k->s, before, entry_mem(e));
+    if (!t->len(entry_obj(e)))
+        ks_delete(&c->env, c->db, k); /* takes entry_mem(e) off, as now */
+    else
+        ks_modified(c->db, k, e);
+}
+
+void coll_store(struct cmd_ctx *c, const struct key *k, int type, void *obj)
+{
+    const struct type_ops *t = type_ops_of(type);
+    if (!t->len(obj)) {
+        t->destroy(obj);
+        ks_delete(&c->env, c->db, k);
+        return;
+    }
+    ks_store(&c->env, c->db, k, entry_new_obj(k->p, k->len, type, obj, -1));
+}
