@@ -1,6 +1,10 @@
 /* coll.c - see coll.h. */
 #include "server/commands/coll.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "server/types/types.h"
 
 static struct entry *find(struct cmd_ctx *c, const struct key *k, int type, int *wrong)
@@ -58,4 +62,45 @@ void coll_store(struct cmd_ctx *c, const struct key *k, int type, void *obj)
         return;
     }
     ks_store(&c->env, c->db, k, entry_new_obj(k->p, k->len, type, obj, -1));
+}
+
+int coll_scan_args(struct cmd_ctx *c, struct coll_scan *out)
+{
+    char cbuf[32], *end;
+    if (c->argl[2] == 0 || c->argl[2] >= sizeof(cbuf)) {
+        ctx_error(c, ERR_INVALID_CURSOR);
+        return 0;
+    }
+    memcpy(cbuf, c->argv[2], c->argl[2]);
+    cbuf[c->argl[2]] = '\0';
+    errno = 0;
+    out->cursor = strtoull(cbuf, &end, 10);
+    if (*end || errno || cbuf[0] == '-' || cbuf[0] == ' ') {
+        ctx_error(c, ERR_INVALID_CURSOR);
+        return 0;
+    }
+    out->pat = NULL;
+    out->plen = 0;
+    out->count = 10;
+    for (int j = 3; j < c->argc; j++) {
+        if (ctx_arg_is(c, j, "count") && j + 1 < c->argc) {
+            if (!ctx_get_ll(c, j + 1, &out->count))
+                return 0;
+            if (out->count < 1) {
+                ctx_error(c, ERR_SYNTAX);
+                return 0;
+            }
+            j++;
+        } else if (ctx_arg_is(c, j, "match") && j + 1 < c->argc) {
+            out->pat = c->argv[j + 1];
+            out->plen = c->argl[j + 1];
+            if (out->plen == 1 && out->pat[0] == '*')
+                out->pat = NULL;
+            j++;
+        } else {
+            ctx_error(c, ERR_SYNTAX);
+            return 0;
+        }
+    }
+    return 1;
 }

@@ -39,4 +39,15 @@ void coll_written(struct cmd_ctx *c, const struct key *k, struct entry *e, size_
  * destroyed. */
 void coll_store(struct cmd_ctx *c, const struct key *k, int type, void *obj);
 
+/* HSCAN/SSCAN/ZSCAN arguments: argv[2] the cursor, then MATCH pattern
+ * and COUNT n in any order.  Replies the error (Redis's texts) and returns
+ * 0 on bad input.  *pat is NULL when there is no MATCH or it is "*". */
+struct coll_scan {
+    unsigned long long cursor;
+    const char *pat;
+    size_t plen;
+    long long count; /* default 10 */
+};
+int coll_scan_args(struct cmd_ctx *c, struct coll_scan *out);
+
 #endif
