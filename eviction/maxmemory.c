@@ -163,38 +163,114 @@ static int pool_sample(const struct ks_env *env, enum evict_policy p, uint32_t i
     if (e) {
         size_t klen;
         const char *key = entry_key(e, &klen);
-        pool_insert(evict_score(e, p, env->now_ms), idx, db, key, klen);
+        pool_insert(evict_ops_of(p)->score(e, env->now_ms), idx, db, key, klen);
     }
     shard_unlock(s);
     return e != NULL;
 }
 
+/* Evict the queued policy's victim from shard idx (any db with keys);
+ * 1 if a key was deleted. */
+static int evict_queued_from(const struct ks_env *env, uint32_t idx, uint64_t *rng)
+{
+    struct shard *s = ks_shard(idx);
+    int ndb = ks_ndb(), start = (int)(rng_next(rng) % (uint64_t)ndb), ok = 0;
+    shard_lock(s);
+    for (int k = 0; k < ndb && !ok; k++) {
+        int db = (start + k) % ndb;
+        struct entry *e = evict_queue_victim(s, &s->db[db]);
+        if (!e)
+            continue;
+        size_t klen;
+        const char *key = entry_key(e, &klen);
+        struct key kk;
+        key_init(&kk, key, klen);
+        ok = ks_delete(env, db, &kk);
+    }
+    shard_unlock(s);
+    return ok;
+}
+
+/* The fullest of `samples` random shards (by evictable keys), or -1. */
+static long fullest_shard(int samples, int vol_only, uint64_t *rng)
+{
+    uint32_t nsh = ks_nshards();
+    long best = -1;
+    uint64_t best_n = 0;
+    for (int i = 0; i < samples; i++) {
+        uint32_t idx = (uint32_t)(rng_next(rng) % nsh);
+        struct shard *s = ks_shard(idx);
+        shard_lock(s);
+        uint64_t n = evictable(s, vol_only);
+        shard_unlock(s);
+        if (n > best_n) {
+            best_n = n;
+            best = idx;
+        }
+    }
+    return best;
+}
+
+/* For queued policies: of `samples` random shards, the one whose next
+ * victim is coldest (a one-hit key over a key that earned a second
+ * chance), the fullest among equals; -1 if all are empty.  Per-shard
+ * queues are exact but small (a shard holds 1/shards of the budget), so
+ * choosing where to evict by what would be evicted keeps the whole close
+ * to one big queue's choice; by key count alone, a shard holding a few
+ * hot keys would give them up as readily as a shard full of cold ones. */
+static long coldest_shard(int samples, uint64_t *rng)
+{
+    uint32_t nsh = ks_nshards();
+    long best = -1;
+    uint64_t best_key = 0;
+    int ndb = ks_ndb();
+    for (int i = 0; i < samples; i++) {
+        uint32_t idx = (uint32_t)(rng_next(rng) % nsh);
+        struct shard *s = ks_shard(idx);
+        shard_lock(s);
+        unsigned cold = 0;
+        uint64_t n = 0;
+        for (int db = 0; db < ndb; db++) {
+            uint64_t c = ht_count(&s->db[db].ht);
+            if (!c)
+                continue;
+            unsigned cd = evict_queue_coldness(s, &s->db[db]);
+            cold = cd > cold ? cd : cold;
+            n += c;
+        }
+        shard_unlock(s);
+        uint64_t key = ((uint64_t)cold << 48) | (n & 0xffffffffffffULL);
+        if (cold && key > best_key) {
+            best_key = key;
+            best = idx;
+        }
+    }
+    return best;
+}
+
 /* One eviction; returns 1 if a key was freed, 0 if nothing is evictable.
- * Random policies take a key from the fullest of `samples` random shards:
- * picking a shard uniformly would drain small shards first (each shard's
- * count is a random walk), leaving samples that hit empty shards. */
+ * Random and queued policies take a key from the fullest of `samples`
+ * random shards: picking a shard uniformly would drain small shards first
+ * (each shard's count is a random walk), leaving samples that hit empty
+ * shards, and for queued policies it keeps every shard's queue at the
+ * same share of the budget, so per-shard queues behave like one. */
 static int evict_one(const struct ks_env *env, enum evict_policy p, uint64_t *rng)
 {
     uint32_t nsh = ks_nshards();
     int vol_only = evict_policy_volatile(p);
-    int random = p == EP_ALLKEYS_RANDOM || p == EP_VOLATILE_RANDOM;
+    unsigned kind = evict_ops_of(p)->flags;
+    int random = (kind & EPF_RANDOM) != 0, queued = (kind & EPF_QUEUE) != 0;
     int samples = (int)CFG(maxmemory_samples);
     for (int round = 0; round < 8; round++) {
+        if (queued) {
+            long best = coldest_shard(samples, rng);
+            if (best >= 0 && evict_queued_from(env, (uint32_t)best, rng))
+                return 1;
+            continue;
+        }
         if (random) {
-            uint32_t best = 0;
-            uint64_t best_n = 0;
-            for (int i = 0; i < samples; i++) {
-                uint32_t idx = (uint32_t)(rng_next(rng) % nsh);
-                struct shard *s = ks_shard(idx);
-                shard_lock(s);
-                uint64_t n = evictable(s, vol_only);
-                shard_unlock(s);
-                if (n > best_n) {
-                    best_n = n;
-                    best = idx;
-                }
-            }
-            if (best_n && evict_random_from(env, best, vol_only, rng))
+            long best = fullest_shard(samples, vol_only, rng);
+            if (best >= 0 && evict_random_from(env, (uint32_t)best, vol_only, rng))
                 return 1;
             continue;
         }
@@ -208,8 +284,9 @@ static int evict_one(const struct ks_env *env, enum evict_policy p, uint64_t *rn
     uint32_t start = (uint32_t)(rng_next(rng) % nsh);
     for (uint32_t k = 0; k < nsh; k++) {
         uint32_t idx = (start + k) % nsh;
-        if (random ? evict_random_from(env, idx, vol_only, rng)
-                   : (pool_sample(env, p, idx, rng) && evict_from_pool(env, vol_only)))
+        if (queued ? evict_queued_from(env, idx, rng)
+            : random ? evict_random_from(env, idx, vol_only, rng)
+                     : (pool_sample(env, p, idx, rng) && evict_from_pool(env, vol_only)))
             return 1;
     }
     return 0;

@@ -1,18 +1,54 @@
-/* policy.c - access metadata updates and victim scores; see policy.h. */
+/* policy.c - the policy table, the active generation, and the hooks the
+ * keyspace calls; see policy.h.  Policy-specific logic lives in one file
+ * per policy; this file only routes. */
 #include "eviction/policy.h"
 
-#include "server/core/config.h"
-#include "server/core/rng.h"
+#include "server/keyspace/shard.h"
 
 const char *const evict_policy_names[] = {
     "noeviction",     "allkeys-lru",    "allkeys-lfu",     "allkeys-random",  "allkeys-fifo",
     "volatile-lru",   "volatile-lfu",   "volatile-random", "volatile-fifo",   "volatile-ttl",
-    NULL,
+    "allkeys-s3fifo", "allkeys-sieve",  NULL,
 };
+
+static const struct evict_ops *const table[EP_NPOLICIES] = {
+    [EP_NOEVICTION] = &evict_noeviction_ops,
+    [EP_ALLKEYS_LRU] = &evict_lru_ops,
+    [EP_ALLKEYS_LFU] = &evict_lfu_ops,
+    [EP_ALLKEYS_RANDOM] = &evict_random_ops,
+    [EP_ALLKEYS_FIFO] = &evict_fifo_ops,
+    [EP_VOLATILE_LRU] = &evict_lru_ops,
+    [EP_VOLATILE_LFU] = &evict_lfu_ops,
+    [EP_VOLATILE_RANDOM] = &evict_random_ops,
+    [EP_VOLATILE_FIFO] = &evict_fifo_ops,
+    [EP_VOLATILE_TTL] = &evict_ttl_ops,
+    [EP_ALLKEYS_S3FIFO] = &evict_s3fifo_ops,
+    [EP_ALLKEYS_SIEVE] = &evict_sieve_ops,
+};
+
+/* (switch count << 8) | policy, published as one word so a reader never
+ * pairs a new policy with an old generation. */
+static uint32_t generation;
+
+void evict_policy_set(enum evict_policy p)
+{
+    uint32_t g = __atomic_load_n(&generation, __ATOMIC_RELAXED);
+    __atomic_store_n(&generation, (((g >> 8) + 1) << 8) | (uint32_t)p, __ATOMIC_RELEASE);
+}
+
+uint32_t evict_generation(void)
+{
+    return __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
+}
 
 enum evict_policy evict_policy(void)
 {
-    return (enum evict_policy)CFG(maxmemory_policy);
+    return (enum evict_policy)(evict_generation() & 0xff);
+}
+
+const struct evict_ops *evict_ops_of(enum evict_policy p)
+{
+    return table[p];
 }
 
 int evict_policy_is_lfu(enum evict_policy p)
@@ -22,84 +58,109 @@ int evict_policy_is_lfu(enum evict_policy p)
 
 int evict_policy_volatile(enum evict_policy p)
 {
-    return p >= EP_VOLATILE_LRU;
+    return p >= EP_VOLATILE_LRU && p <= EP_VOLATILE_TTL;
 }
 
-static int is_fifo(enum evict_policy p)
+/* ---- queues: built lazily for the current generation ---- */
+
+struct rebuild {
+    struct evict_queue *q;
+    const struct evict_ops *o;
+    int64_t now_ms;
+};
+
+static void enqueue_existing(struct entry *e, void *arg)
 {
-    return p == EP_ALLKEYS_FIFO || p == EP_VOLATILE_FIFO;
+    struct rebuild *r = arg;
+    r->o->insert(r->q, e, 0, r->now_ms);
 }
 
-/* ---- LFU, as Redis's evict.c defines it ---- */
-
-static uint32_t lfu_minutes(int64_t now_ms)
+/* Make d's queue current for generation g (caller accounts q->mem). */
+static void queue_sync(struct db_slot *d, uint32_t g, const struct evict_ops *o, int64_t now_ms)
 {
-    return (uint32_t)((now_ms / 60000) & 0xffff);
+    struct evict_queue *q = &d->evq;
+    if (q->gen == g)
+        return;
+    evq_reset(q);
+    q->gen = g;
+    struct rebuild r = {q, o, now_ms};
+    ht_foreach(&d->ht, enqueue_existing, &r);
 }
 
-static unsigned lfu_decay(uint32_t access, int64_t now_ms)
+static void account(struct shard *s, struct evict_queue *q, size_t before)
 {
-    uint32_t ldt = (access >> 8) & 0xffff, now = lfu_minutes(now_ms);
-    unsigned counter = access & 0xff;
-    uint32_t elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
-    long long decay_time = CFG(lfu_decay_time);
-    unsigned periods = decay_time ? (unsigned)(elapsed / (uint32_t)decay_time) : 0;
-    return periods > counter ? 0 : counter - periods;
+    if (q->mem != before)
+        shard_mem_add(s, (long long)q->mem - (long long)before);
 }
 
-/* Increment with probability 1 / ((counter - LFU_INIT_VAL) * factor + 1). */
-static unsigned lfu_incr(unsigned counter)
+void evict_on_insert(struct shard *s, struct db_slot *d, struct entry *e, uint64_t hash,
+                     int64_t now_ms)
 {
-    if (counter == 255)
-        return 255;
-    static __thread uint64_t rng;
-    double r = (double)(rng_next(&rng) >> 11) / 9007199254740992.0;
-    double base = counter > LFU_INIT_VAL ? counter - LFU_INIT_VAL : 0;
-    double p = 1.0 / (base * (double)CFG(lfu_log_factor) + 1);
-    return r < p ? counter + 1 : counter;
-}
-
-void evict_on_insert(struct entry *e, int64_t now_ms)
-{
-    if (evict_policy_is_lfu(evict_policy()))
-        e->access = (lfu_minutes(now_ms) << 8) | LFU_INIT_VAL;
-    else
-        e->access = evict_clock(now_ms);
+    uint32_t g = evict_generation();
+    const struct evict_ops *o = table[g & 0xff];
+    struct evict_queue *q = &d->evq;
+    size_t before = q->mem;
+    if (o->flags & EPF_QUEUE) {
+        queue_sync(d, g, o, now_ms);
+        o->insert(q, e, hash, now_ms);
+    } else {
+        if (q->mem) /* left over from a queued policy: give it back */
+            evq_reset(q);
+        o->insert(NULL, e, hash, now_ms);
+    }
+    account(s, q, before);
 }
 
 void evict_on_access(struct entry *e, int64_t now_ms)
 {
-    enum evict_policy p = evict_policy();
-    if (evict_policy_is_lfu(p)) {
-        unsigned c = lfu_incr(lfu_decay(e->access, now_ms));
-        e->access = (lfu_minutes(now_ms) << 8) | c;
-    } else if (!is_fifo(p)) {
-        e->access = evict_clock(now_ms);
-    }
+    table[evict_generation() & 0xff]->access(e, now_ms);
 }
 
-uint64_t evict_idle_ms(const struct entry *e, int64_t now_ms)
+void evict_on_replace(struct db_slot *d, struct entry *old, struct entry *n)
 {
-    uint32_t now = evict_clock(now_ms);
-    return (uint64_t)(uint32_t)(now - e->access) << EVICT_CLOCK_SHIFT; /* wraps mod 2^32 */
+    n->access = old->access;
+    uint32_t g = evict_generation();
+    if ((table[g & 0xff]->flags & EPF_QUEUE) && d->evq.gen == g)
+        evq_replace(&d->evq, old, n);
 }
 
-unsigned evict_lfu_freq(const struct entry *e, int64_t now_ms)
+void evict_on_remove(struct db_slot *d, struct entry *e)
 {
-    return lfu_decay(e->access, now_ms);
+    uint32_t g = evict_generation();
+    const struct evict_ops *o = table[g & 0xff];
+    if ((o->flags & EPF_QUEUE) && d->evq.gen == g)
+        o->remove(&d->evq, e);
 }
 
-uint64_t evict_score(const struct entry *e, enum evict_policy p, int64_t now_ms)
+void evict_on_flush(struct shard *s, struct db_slot *d)
 {
-    switch (p) {
-    case EP_ALLKEYS_LFU:
-    case EP_VOLATILE_LFU:
-        return 255 - lfu_decay(e->access, now_ms);
-    case EP_VOLATILE_TTL: {
-        int64_t exp = entry_expire(e); /* sooner expiry evicts first */
-        return exp < 0 ? 0 : UINT64_MAX - (uint64_t)exp;
-    }
-    default: /* LRU and FIFO: the longest since access / insertion */
-        return evict_idle_ms(e, now_ms);
-    }
+    shard_mem_add(s, -(long long)d->evq.mem);
+    evq_reset(&d->evq);
+}
+
+struct entry *evict_queue_victim(struct shard *s, struct db_slot *d)
+{
+    uint32_t g = evict_generation();
+    const struct evict_ops *o = table[g & 0xff];
+    if (!(o->flags & EPF_QUEUE))
+        return NULL;
+    struct evict_queue *q = &d->evq;
+    size_t before = q->mem;
+    queue_sync(d, g, o, 0);
+    struct entry *e = o->victim(q);
+    account(s, q, before);
+    return e;
+}
+
+unsigned evict_queue_coldness(struct shard *s, struct db_slot *d)
+{
+    uint32_t g = evict_generation();
+    const struct evict_ops *o = table[g & 0xff];
+    if (!(o->flags & EPF_QUEUE))
+        return 0;
+    struct evict_queue *q = &d->evq;
+    size_t before = q->mem;
+    queue_sync(d, g, o, 0);
+    account(s, q, before);
+    return o->coldness(q);
 }

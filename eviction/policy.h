@@ -1,24 +1,35 @@
-/* policy.h - per-entry access metadata and the eviction policy table.
+/* policy.h - the eviction policy interface.
  *
- * Owns: what `entry->access` means, and which policy is active.  The
- * keyspace calls evict_on_insert()/evict_on_access() and nothing
- * policy-specific; maxmemory.c picks victims by the active policy's score.
+ * Owns: what `entry->access` means, which policy is active, and the hooks
+ * the keyspace calls (and nothing else policy-specific):
  *
- * entry->access (32 bits):
- *   LRU, FIFO policies: a clock in 16 ms units (wraps after ~2 years),
- *     updated on every access (LRU) or only at insertion (FIFO).  Finer
- *     than Redis's 1 s LRU clock, so sampled LRU tells recent keys apart.
- *   LFU policies: Redis's layout: bits 8..23 the last decrement time in
- *     minutes, bits 0..7 a logarithmic access counter (lfu-log-factor,
- *     lfu-decay-time), new keys start at 5.
- * Switching between LFU and the others reinterprets old values, as in
- * Redis ("LRU and LFU data will take some time to adjust").
+ *     evict_on_insert   a new key stored
+ *     evict_on_access   a key read or written
+ *     evict_on_replace  a key's entry reallocated (the new one inherits)
+ *     evict_on_remove   a key deleted, expired or evicted
+ *     evict_on_flush    a database emptied
+ *
+ * Each policy is one file defining a `struct evict_ops` (lru.c, lfu.c,
+ * fifo.c, random.c, ttl.c, sieve.c, s3fifo.c).  Two kinds:
+ *   - sampled (LRU, LFU, FIFO, TTL, random): the policy keeps 32 bits in
+ *     the entry and scores it; maxmemory.c samples keys and evicts the
+ *     best-scored, as Redis does.  No per-key cost beyond `access`.
+ *   - queued (SIEVE, S3-FIFO): exact per-(shard, db) queues (queue.h) and
+ *     a victim() that walks them; 8-16 B per key for the queue.
+ * All policy state is per shard and touched under its lock: eviction
+ * needs no global lock.
+ *
+ * Switching policy at run time bumps a generation; a queue built under an
+ * older generation is rebuilt from its table the first time a hook or an
+ * eviction needs it (sampled policies reinterpret old `access` values and
+ * settle within a few evictions, as Redis's LRU<->LFU switch does).
  */
 #ifndef CACHET_EVICTION_POLICY_H
 #define CACHET_EVICTION_POLICY_H
 
 #include <stdint.h>
 
+#include "eviction/queue.h"
 #include "server/keyspace/entry.h"
 
 enum evict_policy {
@@ -32,15 +43,66 @@ enum evict_policy {
     EP_VOLATILE_RANDOM,
     EP_VOLATILE_FIFO,
     EP_VOLATILE_TTL,
+    EP_ALLKEYS_S3FIFO,
+    EP_ALLKEYS_SIEVE,
+    EP_NPOLICIES
 };
 
 /* Names as maxmemory-policy spells them, indexed by enum evict_policy. */
 extern const char *const evict_policy_names[];
 
-enum evict_policy evict_policy(void); /* the active one (config) */
+#define EPF_VOLATILE 1u /* only keys with a TTL may be evicted */
+#define EPF_QUEUE 2u    /* keeps an exact queue: victim() instead of score() */
+#define EPF_RANDOM 4u   /* neither: any sampled key will do */
+
+struct shard;
+struct db_slot;
+
+struct evict_ops {
+    unsigned flags;
+    /* entry->access for a new key (queued policies also enqueue it). */
+    void (*insert)(struct evict_queue *q, struct entry *e, uint64_t hash, int64_t now_ms);
+    void (*access)(struct entry *e, int64_t now_ms);
+    /* Sampled: how good a victim e is, higher evicts first. */
+    uint64_t (*score)(const struct entry *e, int64_t now_ms);
+    /* Queued: the next victim of q (still stored; the caller deletes it,
+     * which calls remove), or NULL if q is empty. */
+    struct entry *(*victim)(struct evict_queue *q);
+    void (*remove)(struct evict_queue *q, struct entry *e);
+    /* Queued: how cold q's next victim looks, without moving anything
+     * (higher = colder; 0 = empty).  Lets maxmemory.c evict from the
+     * sampled shard with the coldest victim rather than a hot one. */
+    unsigned (*coldness)(const struct evict_queue *q);
+};
+
+extern const struct evict_ops evict_noeviction_ops, evict_lru_ops, evict_lfu_ops,
+    evict_fifo_ops, evict_random_ops, evict_ttl_ops, evict_sieve_ops, evict_s3fifo_ops;
+
+/* Called by the config apply hook when maxmemory-policy is set. */
+void evict_policy_set(enum evict_policy p);
+enum evict_policy evict_policy(void); /* the active one */
+const struct evict_ops *evict_ops_of(enum evict_policy p);
 int evict_policy_is_lfu(enum evict_policy p);
 int evict_policy_volatile(enum evict_policy p);
 
+/* Current generation word: (switch count << 8) | policy. */
+uint32_t evict_generation(void);
+
+/* ---- hooks the keyspace calls, with the shard's lock held ---- */
+void evict_on_insert(struct shard *s, struct db_slot *d, struct entry *e, uint64_t hash,
+                     int64_t now_ms);
+void evict_on_access(struct entry *e, int64_t now_ms);
+void evict_on_replace(struct db_slot *d, struct entry *old, struct entry *n);
+void evict_on_remove(struct db_slot *d, struct entry *e);
+void evict_on_flush(struct shard *s, struct db_slot *d);
+
+/* For maxmemory.c: the next victim of (s, d) under a queued policy
+ * (rebuilding a stale queue first), or NULL. */
+struct entry *evict_queue_victim(struct shard *s, struct db_slot *d);
+/* The coldness of that victim (0: nothing to evict). */
+unsigned evict_queue_coldness(struct shard *s, struct db_slot *d);
+
+/* ---- metadata helpers shared by the sampled policies ---- */
 #define EVICT_CLOCK_SHIFT 4 /* 16 ms units */
 #define LFU_INIT_VAL 5
 
@@ -49,17 +111,9 @@ static inline uint32_t evict_clock(int64_t now_ms)
     return (uint32_t)((uint64_t)now_ms >> EVICT_CLOCK_SHIFT);
 }
 
-/* A new entry stored. */
-void evict_on_insert(struct entry *e, int64_t now_ms);
-/* A read or write of an existing key. */
-void evict_on_access(struct entry *e, int64_t now_ms);
-
 /* Milliseconds since the last access (LRU/FIFO clock). */
 uint64_t evict_idle_ms(const struct entry *e, int64_t now_ms);
 /* The LFU counter after decay (OBJECT FREQ). */
 unsigned evict_lfu_freq(const struct entry *e, int64_t now_ms);
-
-/* How good a victim e is under policy p: higher evicts first. */
-uint64_t evict_score(const struct entry *e, enum evict_policy p, int64_t now_ms);
 
 #endif

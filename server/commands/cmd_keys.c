@@ -473,8 +473,11 @@ void cmd_object_idletime(struct cmd_ctx *c)
     struct entry *e = object_lookup(c);
     if (!e)
         return;
-    if (evict_policy_is_lfu(evict_policy()))
+    enum evict_policy p = evict_policy();
+    if (evict_policy_is_lfu(p))
         ctx_error(c, ERR_LRU_NOT_SELECTED);
+    else if (evict_ops_of(p)->flags & EPF_QUEUE)
+        ctx_error(c, ERR_IDLE_NOT_TRACKED);
     else
         resp_int(c->w, (long long)(evict_idle_ms(e, c->env.now_ms) / 1000));
 }

@@ -40,6 +40,10 @@
 #define ERR_LRU_NOT_SELECTED \
     "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when " \
     "switching between policies at runtime LRU and LFU data will take some time to adjust."
+/* Ours: SIEVE and S3-FIFO keep queue positions, not access times. */
+#define ERR_IDLE_NOT_TRACKED                                                                    \
+    "ERR A queue-based maxmemory policy (allkeys-s3fifo, allkeys-sieve) is selected, idle "   \
+    "time not tracked."
 #define ERR_TIMEOUT_NEG "ERR timeout is negative"
 
 #endif

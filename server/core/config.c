@@ -56,6 +56,12 @@ static const char *apply_loglevel(void)
     return NULL;
 }
 
+static const char *apply_policy(void)
+{
+    evict_policy_set((enum evict_policy)cfg.maxmemory_policy);
+    return NULL;
+}
+
 static const char *apply_dir(void)
 {
     return chdir(cfg.dir) == 0 ? NULL : strerror(errno);
@@ -91,7 +97,7 @@ static struct cfg_opt opts[] = {
      NULL, NULL, 0},
     {"maxmemory", NULL, C_MEM, 0, &cfg.maxmemory, "0", 0, LLONG_MAX, NULL, NULL, 0},
     {"maxmemory-policy", NULL, C_ENUM, 0, &cfg.maxmemory_policy, "noeviction", 0, 0,
-     evict_policy_names, NULL, 0},
+     evict_policy_names, apply_policy, 0},
     {"maxmemory-samples", NULL, C_INT, 0, &cfg.maxmemory_samples, "5", 1, 64, NULL, NULL, 0},
     {"lfu-log-factor", NULL, C_INT, 0, &cfg.lfu_log_factor, "10", 0, INT_MAX, NULL, NULL, 0},
     {"lfu-decay-time", NULL, C_INT, 0, &cfg.lfu_decay_time, "1", 0, INT_MAX, NULL, NULL, 0},

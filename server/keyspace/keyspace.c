@@ -33,6 +33,7 @@ static void account_out(struct shard *s, struct db_slot *d, struct entry *e)
 static void drop(struct shard *s, struct db_slot *d, struct ht_pos *pos)
 {
     struct entry *e = ht_remove(&d->ht, pos);
+    evict_on_remove(d, e);
     account_out(s, d, e);
     entry_free(e);
 }
@@ -65,7 +66,7 @@ void ks_store(const struct ks_env *env, int db, const struct key *k, struct entr
     if (ht_find(&d->ht, k->p, k->len, k->hash, &pos)) {
         /* an overwrite keeps the key's history (LFU count, FIFO position)
          * and counts as an access, as Redis's dbSetValue does */
-        e->access = (*pos.link)->access;
+        evict_on_replace(d, *pos.link, e);
         evict_on_access(e, env->now_ms);
         struct entry *old = ht_replace(&d->ht, &pos, e);
         if ((old->flags & E_VOLATILE) && (e->flags & E_VOLATILE)) {
@@ -77,7 +78,7 @@ void ks_store(const struct ks_env *env, int db, const struct key *k, struct entr
         }
         entry_free(old);
     } else {
-        evict_on_insert(e, env->now_ms);
+        evict_on_insert(s, d, e, k->hash, env->now_ms);
         ht_insert(&d->ht, e, k->hash);
         account_in(s, d, e);
     }
@@ -112,6 +113,7 @@ struct entry *ks_set_expire(const struct ks_env *env, int db, const struct key *
     struct ht_pos pos;
     ht_find(&d->ht, k->p, k->len, k->hash, &pos);
     struct entry *n = entry_with_expire(e, when_ms);
+    evict_on_replace(d, e, n);
     ht_replace(&d->ht, &pos, n);
     if (was)
         vol_remove(s, &d->vol, e);
@@ -131,6 +133,7 @@ struct entry *ks_detach(const struct ks_env *env, int db, const struct key *k)
     struct ht_pos pos;
     ht_find(&d->ht, k->p, k->len, k->hash, &pos);
     struct entry *e = ht_remove(&d->ht, &pos);
+    evict_on_remove(d, e);
     account_out(k->s, d, e);
     shard_signal_key(k->s, db, k->p, k->len, k->hash);
     return e;
@@ -168,6 +171,7 @@ uint64_t ks_cas(const struct ks_env *env, int db, const struct key *k, struct en
     struct ht_pos pos;
     ht_find(&d->ht, k->p, k->len, k->hash, &pos);
     struct entry *n = entry_reshape_meta(e, &m);
+    evict_on_replace(d, e, n);
     ht_replace(&d->ht, &pos, n);
     if (e->flags & E_VOLATILE)
         vol_replace(&d->vol, e, n);
@@ -192,6 +196,7 @@ uint64_t ks_flush_db_locked(struct shard *s, int db)
     if (s->nwatch)
         shard_signal_db(s, db);
     __atomic_store_n(&s->dirty, s->dirty + n, __ATOMIC_RELAXED);
+    evict_on_flush(s, d);
     ht_deinit(&d->ht, free_entry_cb, s);
     ht_init(&d->ht, &s->mem);
     shard_mem_add(s, -(long long)mem_usable(d->vol.v));

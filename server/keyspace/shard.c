@@ -46,6 +46,7 @@ void keyspace_deinit(void)
     for (uint32_t i = 0; i < nshards; i++) {
         struct shard *s = &shards[i];
         for (int d = 0; d < ndb; d++) {
+            evq_reset(&s->db[d].evq);
             ht_deinit(&s->db[d].ht, free_entry_cb, NULL);
             free(s->db[d].vol.v);
         }

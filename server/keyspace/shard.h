@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eviction/queue.h"
 #include "server/core/mem.h"
 #include "server/keyspace/htable.h"
 
@@ -42,6 +43,7 @@ struct vol_array {
 struct db_slot {
     struct htable ht;
     struct vol_array vol;
+    struct evict_queue evq; /* queued eviction policies' state (eviction/) */
 };
 
 /* One WATCH of one key by one client.  `dirty` is the client's flag. */
