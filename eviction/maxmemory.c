@@ -17,10 +17,15 @@
 #include <string.h>
 
 #include "eviction/policy.h"
+#include "server/core/clock.h"
 #include "server/core/config.h"
 #include "server/core/mem.h"
 #include "server/core/rng.h"
 #include "server/keyspace/keyspace.h"
+
+/* Longest one command evicts before it is admitted anyway (Redis's
+ * default eviction tenacity gives it about 500 us). */
+#define EVICT_TIME_LIMIT_US 1000
 
 static size_t startup;
 
@@ -307,14 +312,21 @@ int maxmemory_make_room(const struct ks_env *env, uint64_t *rng, uint64_t *evict
     enum evict_policy p = evict_policy();
     if (p == EP_NOEVICTION)
         return 0;
-    /* Bound the work one command does; a writer far over the limit (say,
-     * after CONFIG SET maxmemory lowered it) frees the rest over the next
-     * commands, as Redis does with its eviction time limit. */
-    for (int n = 0; n < 256 && maxmemory_exceeded(); n++) {
+    /* Bound the time one command spends evicting.  As in Redis's
+     * performEvictions, running out of time while evictions still succeed
+     * admits the command (a writer far over the limit, say after CONFIG SET
+     * lowered it, frees the rest over the next commands); only finding
+     * nothing to evict answers OOM.  Policy state may grow while evicting
+     * (a ghost or a queue reaching a new size class), so a fixed count of
+     * evictions could end over the limit with plenty still evictable. */
+    int64_t start = clock_mono_us();
+    for (uint32_t n = 1; maxmemory_exceeded(); n++) {
         if (!evict_one(env, p, rng))
             return !maxmemory_exceeded();
         if (evicted)
             __atomic_store_n(evicted, *evicted + 1, __ATOMIC_RELAXED);
+        if ((n & 15) == 0 && clock_mono_us() - start > EVICT_TIME_LIMIT_US)
+            return 1;
     }
-    return !maxmemory_exceeded();
+    return 1;
 }

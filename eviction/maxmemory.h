@@ -9,7 +9,10 @@
  * The check is made before a command runs, against the accounted estimate
  * (mem.h), so used_memory may pass the limit by at most
  * threads x MEM_ACCOUNT_BATCH (64 KB each) plus the one command already
- * admitted.
+ * admitted.  A command that needs more than 1 ms of evicting (only after
+ * the limit is lowered far below use, or for values of megabytes) is
+ * admitted when the time is up, as in Redis, and later writes go on
+ * evicting.
  */
 #ifndef CACHET_MAXMEMORY_H
 #define CACHET_MAXMEMORY_H
@@ -25,9 +28,10 @@ size_t maxmemory_used(void);
 /* 1 if maxmemory is set and used memory is above it. */
 int maxmemory_exceeded(void);
 
-/* Evict by the active policy until under the limit (bounded work per
- * call).  Call with no shard lock held.  Returns 1 if there is room, 0 if
- * not (noeviction, or nothing evictable): the caller answers OOM.  Each
+/* Evict by the active policy until under the limit, or for at most 1 ms.
+ * Call with no shard lock held.  Returns 1 if the command may run (under
+ * the limit, or out of time while evictions still succeed), 0 if not
+ * (noeviction, or nothing evictable): the caller answers OOM.  Each
  * eviction is counted in *evicted. */
 int maxmemory_make_room(const struct ks_env *env, uint64_t *rng, uint64_t *evicted);
 

@@ -28,7 +28,7 @@ static void set_slot(struct entry *e, int r, uint32_t idx)
 static void compact(struct evict_queue *q, int r)
 {
     struct evq_ring *g = &q->ring[r];
-    uint32_t cap = 16;
+    uint32_t cap = 4;
     while (cap < 2 * (g->live + 1))
         cap *= 2;
     struct entry **v = xmalloc(sizeof(*v) * cap);

@@ -93,7 +93,7 @@ static struct ghost *ghost_create(uint32_t cap)
 static void ghost_fit(struct evict_queue *q, uint32_t want)
 {
     struct ghost *old = q->ghost;
-    uint32_t cap = 16;
+    uint32_t cap = 4; /* small: a shard-db's first eviction pays 64 B, not more */
     while (cap < want)
         cap *= 2;
     if (old && old->cap >= cap)
