@@ -1,10 +1,9 @@
 /* queue.c - the insertion-ordered ring SIEVE and S3-FIFO share; see
- * queue.h.  Growth and compaction happen together: when the ring is full
- * it is copied, holes squeezed out, into an array twice the live count
- * (at least 16), so a push is amortised O(1) and slack stays under 2x. */
+ * queue.h for the layout and its cost. */
 #include "eviction/queue.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "server/core/mem.h"
 #include "server/keyspace/entry.h"
@@ -24,43 +23,43 @@ static void set_slot(struct entry *e, int r, uint32_t idx)
     e->access = (e->access & ~(EVQ_SLOT_MASK | EVQ_RING_BIT)) | idx | (r ? EVQ_RING_BIT : 0);
 }
 
-/* Rebuild ring r with room for at least twice its live entries. */
+/* The array is full at the end: squeeze out holes, moving live entries to
+ * the front in order, and size it to 1.25x the live count (+4), so the
+ * next compaction is at least live/4 pushes away. */
 static void compact(struct evict_queue *q, int r)
 {
     struct evq_ring *g = &q->ring[r];
-    uint32_t cap = 4;
-    while (cap < 2 * (g->live + 1))
-        cap *= 2;
-    struct entry **v = xmalloc(sizeof(*v) * cap);
     uint32_t n = 0, hand = 0;
     int remap = r == 0;
     for (uint32_t pos = g->head; pos != g->tail; pos++) {
         if (remap && pos == q->hand)
             hand = n, remap = 0;
-        struct entry *e = evq_at(g, pos);
+        struct entry *e = g->v[pos];
         if (!e)
             continue;
-        v[n] = e;
+        g->v[n] = e;
         set_slot(e, r, n);
         n++;
     }
     if (r == 0)
         q->hand = remap ? n : hand; /* a hand at the tail stays at the tail */
-    q->mem -= mem_usable(g->v);
-    free(g->v);
-    g->v = v;
-    g->cap = cap;
+    uint32_t cap = n + n / 4 + 4;
+    if (cap != g->cap) {
+        q->mem -= mem_usable(g->v);
+        g->v = xrealloc(g->v, sizeof(*g->v) * cap);
+        q->mem += mem_usable(g->v);
+        g->cap = cap;
+    }
     g->head = 0;
     g->tail = n;
-    q->mem += mem_usable(v);
 }
 
 void evq_push(struct evict_queue *q, int r, struct entry *e)
 {
     struct evq_ring *g = &q->ring[r];
-    if (g->tail - g->head == g->cap)
+    if (g->tail == g->cap)
         compact(q, r);
-    uint32_t idx = g->tail & (g->cap - 1);
+    uint32_t idx = g->tail;
     g->v[idx] = e;
     set_slot(e, r, idx);
     g->tail++;

@@ -4,14 +4,14 @@
  * A ring of entry pointers in insertion order, oldest at `head`.  Each
  * queued entry records its slot in entry->access (bits 0..27) so deleting
  * or moving it is O(1): a deleted entry leaves a NULL hole that the
- * policy's hand skips, and the ring is compacted (holes squeezed out, slots
- * rewritten) when it fills, so it never holds more than about twice the
- * live entries.  Cost: 8 bytes per key plus that slack, i.e. 8-16 B/key;
- * S3-FIFO adds a ghost of 4 B fingerprints (s3fifo.c).
- *
- * Positions are absolute uint32 counters (head <= pos < tail, wrapping
- * harmlessly); the array index is pos & (cap - 1).  Everything here runs
- * under the owning shard's lock.
+ * policy's hand skips.  The array is linear: entries live in v[head..tail)
+ * and new ones go at v[tail]; when tail reaches the end, the live entries
+ * are compacted to the front (slots rewritten) and the array is resized
+ * to 1.25x the live count.  A push costs O(1) amortised (at most four
+ * moves per push), and memory stays near 8 B x 1.25 = 10 B per key; the
+ * slack is what lets deletions stay O(1).  S3-FIFO adds a ghost of
+ * fingerprints (s3fifo.c).  Everything here runs under the owning
+ * shard's lock.
  */
 #ifndef CACHET_EVICTION_QUEUE_H
 #define CACHET_EVICTION_QUEUE_H
@@ -23,8 +23,8 @@ struct entry;
 
 struct evq_ring {
     struct entry **v;
-    uint32_t cap;        /* power of two, or 0 */
-    uint32_t head, tail; /* absolute positions */
+    uint32_t cap;
+    uint32_t head, tail; /* entries are in v[head..tail) */
     uint32_t live;       /* non-NULL slots */
 };
 
@@ -34,7 +34,7 @@ struct ghost; /* s3fifo.c */
 struct evict_queue {
     uint32_t gen;           /* policy generation it was built under */
     struct evq_ring ring[2]; /* SIEVE: [0]; S3-FIFO: [0] small, [1] main */
-    uint32_t hand;          /* SIEVE's hand (absolute position in ring[0]) */
+    uint32_t hand;          /* SIEVE's hand (an index into ring[0]) */
     struct ghost *ghost;    /* S3-FIFO's recently evicted fingerprints */
     size_t mem;             /* bytes allocated for all of the above */
 };
@@ -62,10 +62,10 @@ void evq_push(struct evict_queue *q, int r, struct entry *e);
 void evq_remove(struct evict_queue *q, struct entry *e);
 /* The entry n now stands where o stood (o's access word was copied). */
 void evq_replace(struct evict_queue *q, struct entry *o, struct entry *n);
-/* The entry at absolute position pos of ring r, or NULL for a hole. */
+/* The entry at index pos of ring r, or NULL for a hole. */
 static inline struct entry *evq_at(const struct evq_ring *r, uint32_t pos)
 {
-    return r->v[pos & (r->cap - 1)];
+    return r->v[pos];
 }
 /* Advance r->head past leading holes; returns the oldest entry or NULL. */
 struct entry *evq_oldest(struct evq_ring *r);

@@ -13,9 +13,9 @@
  * again) goes straight to M.  Most keys in a cache trace are seen once;
  * S filters them out after a short stay, so a scan cannot flush M.
  *
- * Costs: the two rings (8-16 B per key) and the ghost, 12 B per
- * fingerprint (4 B in its FIFO ring, 8 B of open-addressing table at 50%
- * load), sized to M's key count.
+ * Costs: the two rings (about 10 B per key, queue.h) and the ghost,
+ * about 13 B per fingerprint (4 B in its FIFO ring, plus a table at most
+ * 75% full), sized to M's key count.
  */
 #include "eviction/policy.h"
 
@@ -29,9 +29,10 @@
 #define MOVE_TO_MAIN 1 /* hits while in S that earn a place in M */
 
 /* FIFO ring of fingerprints a[0..cap) followed by a linear-probing table
- * a[cap..cap+2*cap) holding the same fingerprints (0 = empty slot). */
+ * a[cap..cap+tmask+1) holding the same fingerprints (0 = empty slot) at
+ * most 75% full. */
 struct ghost {
-    uint32_t cap, head, n;
+    uint32_t cap, head, n, tmask;
     uint32_t a[];
 };
 
@@ -48,14 +49,14 @@ static uint32_t *tab(struct ghost *g)
 
 static uint32_t tab_home(const struct ghost *g, uint32_t f)
 {
-    return (f * 2654435761u) & (2 * g->cap - 1);
+    return (f * 2654435761u) & g->tmask;
 }
 
 static void tab_add(struct ghost *g, uint32_t f)
 {
-    uint32_t m = 2 * g->cap - 1, i = tab_home(g, f);
+    uint32_t i = tab_home(g, f);
     while (tab(g)[i])
-        i = (i + 1) & m;
+        i = (i + 1) & g->tmask;
     tab(g)[i] = f;
 }
 
@@ -63,7 +64,7 @@ static void tab_add(struct ghost *g, uint32_t f)
  * deletion keeps probe chains intact without tombstones. */
 static int tab_del(struct ghost *g, uint32_t f)
 {
-    uint32_t m = 2 * g->cap - 1, i = tab_home(g, f);
+    uint32_t m = g->tmask, i = tab_home(g, f);
     uint32_t *t = tab(g);
     while (t[i] && t[i] != f)
         i = (i + 1) & m;
@@ -84,24 +85,30 @@ static int tab_del(struct ghost *g, uint32_t f)
 
 static struct ghost *ghost_create(uint32_t cap)
 {
-    struct ghost *g = xcalloc(1, sizeof(*g) + sizeof(uint32_t) * 3 * (size_t)cap);
+    uint32_t tsize = 8;
+    while (tsize < cap + cap / 3 + 1)
+        tsize *= 2;
+    struct ghost *g = xcalloc(1, sizeof(*g) + sizeof(uint32_t) * ((size_t)cap + tsize));
     g->cap = cap;
+    g->tmask = tsize - 1;
     return g;
 }
 
-/* Grow the ghost to hold `want` fingerprints, keeping the newest. */
+/* Resize the ghost to remember about `want` fingerprints (M's key count,
+ * as the paper sizes it), keeping the newest; resizes only when want
+ * leaves [cap/2, cap], so the cost is amortised. */
 static void ghost_fit(struct evict_queue *q, uint32_t want)
 {
     struct ghost *old = q->ghost;
-    uint32_t cap = 4; /* small: a shard-db's first eviction pays 64 B, not more */
-    while (cap < want)
-        cap *= 2;
-    if (old && old->cap >= cap)
+    if (want < 4)
+        want = 4;
+    if (old && want <= old->cap && want >= old->cap / 2)
         return;
-    struct ghost *g = ghost_create(cap);
+    struct ghost *g = ghost_create(want + want / 4);
     if (old) {
-        for (uint32_t i = 0; i < old->n; i++) {
-            uint32_t f = old->a[(old->head + i) & (old->cap - 1)];
+        uint32_t skip = old->n > g->cap ? old->n - g->cap : 0;
+        for (uint32_t i = skip; i < old->n; i++) {
+            uint32_t f = old->a[(old->head + i) % old->cap];
             g->a[g->n++] = f;
             tab_add(g, f);
         }
@@ -118,10 +125,10 @@ static void ghost_add(struct evict_queue *q, uint32_t f)
     struct ghost *g = q->ghost;
     if (g->n == g->cap) { /* forget the oldest */
         tab_del(g, g->a[g->head]);
-        g->head = (g->head + 1) & (g->cap - 1);
+        g->head = g->head + 1 == g->cap ? 0 : g->head + 1;
         g->n--;
     }
-    g->a[(g->head + g->n) & (g->cap - 1)] = f;
+    g->a[(g->head + g->n) % g->cap] = f;
     g->n++;
     tab_add(g, f);
 }

@@ -32,7 +32,7 @@ static struct entry *sieve_victim(struct evict_queue *q)
     if (!r->live || !evq_oldest(r))
         return NULL;
     uint32_t span = r->tail - r->head;
-    if (q->hand - r->head > span) /* behind the head (holes dropped): restart */
+    if (q->hand < r->head || q->hand > r->tail) /* holes dropped: restart */
         q->hand = r->head;
     /* One full sweep clears every visited bit, so two sweeps always find a
      * victim; the bound only guards against a broken invariant. */
@@ -62,7 +62,7 @@ static unsigned sieve_coldness(const struct evict_queue *q)
     const struct evq_ring *r = &q->ring[0];
     if (!r->live)
         return 0;
-    if (q->hand - r->head < r->tail - r->head) {
+    if (q->hand >= r->head && q->hand < r->tail) {
         const struct entry *e = evq_at(r, q->hand);
         if (e && !(e->access & VISITED))
             return 2;
