@@ -18,6 +18,7 @@
 #include "server/core/clock.h"
 #include "server/core/config.h"
 #include "server/core/lifecycle.h"
+#include "server/commands/blocking.h"
 #include "server/core/lazyfree.h"
 #include "server/core/mem.h"
 #include "server/core/util.h"
@@ -260,8 +261,8 @@ static void section_clients(struct text *t)
     tprintf(t,
             "# Clients\r\nconnected_clients:%ld\r\ncluster_connections:0\r\nmaxclients:%lld\r\n"
             "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\n"
-            "blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-            client_count(), CFG(maxclients));
+            "blocked_clients:%ld\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+            client_count(), CFG(maxclients), blocking_count());
 }
 
 static void section_memory(struct text *t)

@@ -47,10 +47,13 @@ void coll_written(struct cmd_ctx *c, const struct key *k, struct entry *e, size_
 {
     const struct type_ops *t = type_ops_of(entry_type(e));
     ks_value_resized(k->s, before, entry_mem(e));
-    if (!t->len(entry_obj(e)))
+    if (!t->len(entry_obj(e))) {
         ks_delete(&c->env, c->db, k); /* takes entry_mem(e) off, as now */
-    else
-        ks_modified(c->db, k, e);
+        return;
+    }
+    ks_modified(c->db, k, e);
+    if (entry_type(e) == T_LIST || entry_type(e) == T_ZSET) /* may wake BLPOP, BZPOPMIN */
+        ks_signal_ready(k->s, c->db, k->p, k->len, k->hash);
 }
 
 void coll_store(struct cmd_ctx *c, const struct key *k, int type, void *obj)

@@ -76,6 +76,8 @@ struct cmd_ctx {
     const uint64_t *key_hash; /* hashes of key arguments by position, or NULL */
     int failed;  /* an error reply was sent */
     int in_exec; /* EXEC holds every shard this command touches */
+    int serving; /* a blocked client's command run by blocking.c: never block */
+    int still_blocked; /* set by blocking_block when serving found nothing */
 };
 
 /* ---- table (command_table.c) ---- */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "eviction/maxmemory.h"
+#include "server/commands/blocking.h"
 #include "server/core/clock.h"
 #include "server/core/mem.h"
 #include "server/net/client.h"
@@ -222,4 +223,6 @@ void dispatch_command(struct client *cl, int argc, const char **argv, const size
         return;
     }
     dispatch_execute(&c);
+    if (ks_ready_pending()) /* it grew a list or zset someone is blocked on */
+        blocking_serve_ready(wk);
 }

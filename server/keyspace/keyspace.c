@@ -83,6 +83,8 @@ void ks_store(const struct ks_env *env, int db, const struct key *k, struct entr
         account_in(s, d, e);
     }
     shard_signal_key(s, db, k->p, k->len, k->hash);
+    if (s->nblocked && (entry_type(e) == T_LIST || entry_type(e) == T_ZSET))
+        ks_signal_ready(s, db, k->p, k->len, k->hash);
 }
 
 int ks_delete(const struct ks_env *env, int db, const struct key *k)

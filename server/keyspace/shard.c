@@ -45,6 +45,10 @@ void keyspace_deinit(void)
 {
     for (uint32_t i = 0; i < nshards; i++) {
         struct shard *s = &shards[i];
+        for (struct brec *r = s->bhead, *n; r; r = n) { /* waiters are gone with the workers */
+            n = r->next;
+            free(r);
+        }
         for (int d = 0; d < ndb; d++) {
             evq_reset(&s->db[d].evq);
             ht_deinit(&s->db[d].ht, free_entry_cb, NULL);

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "eviction/queue.h"
+#include "server/keyspace/blocked.h"
 #include "server/core/mem.h"
 #include "server/keyspace/htable.h"
 
@@ -65,6 +66,8 @@ struct shard {
     uint32_t nwatch;
     int expire_db; /* where the next active-expiry slice starts */
     uint64_t cas_seq; /* memcached CAS uniques handed out by this shard */
+    struct brec *bhead, *btail; /* clients blocked on keys here (blocked.h) */
+    uint32_t nblocked;
 } __attribute__((aligned(64)));
 
 int keyspace_init(int nshards, int databases);

@@ -188,7 +188,7 @@ static void info_line_locked(struct client *c, char *buf, size_t cap, int64_t no
              "lib-name=%s lib-ver=%s",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
              (long long)((now_ms - c->ctime_ms) / 1000), (long long)((now_ms - last) / 1000),
-             (flags & CL_MULTI) ? "x" : "N", db, multi, qbuf, omem, qbuf + omem, cmd, resp,
+             (flags & CL_MULTI) ? "x" : (flags & CL_BLOCKED) ? "b" : "N", db, multi, qbuf, omem, qbuf + omem, cmd, resp,
              c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
 }
 

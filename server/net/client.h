@@ -25,6 +25,7 @@ struct mc_parser;
 #define CL_EXEC_ABORT (1u << 3)        /* a command failed to queue */
 #define CL_IN_FLUSH (1u << 4)          /* on the worker's flush list */
 #define CL_WANT_WRITE (1u << 5)        /* EPOLLOUT registered */
+#define CL_BLOCKED (1u << 6)           /* waiting in BLPOP & co (blocking.h) */
 
 struct queued_cmd {
     const struct command *cmd;
@@ -81,6 +82,7 @@ struct client {
     size_t pub_qbuf, pub_omem;
     size_t mem_accounted; /* buffer bytes counted in the worker's client_mem */
     int kill; /* set by CLIENT KILL from any thread; owner closes */
+    struct bwaiter *bw; /* while blocked: its waiter (owner thread only) */
 };
 
 struct client *client_create(int fd, struct worker *wk, int64_t now_ms);

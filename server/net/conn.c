@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "server/commands/blocking.h"
 #include "server/commands/dispatch.h"
 #include "server/memcache/mc_dispatch.h"
 #include "server/core/config.h"
@@ -81,7 +82,7 @@ static size_t process_buffer(struct client *c, const char *buf, size_t len)
         .max_inline_len = 64 * 1024,
     };
     size_t pos = 0;
-    while (pos < len && !(c->flags & (CL_CLOSE_AFTER_REPLY | CL_CLOSE_ASAP))) {
+    while (pos < len && !(c->flags & (CL_CLOSE_AFTER_REPLY | CL_CLOSE_ASAP | CL_BLOCKED))) {
         enum resp_status st = resp_parse(&c->parser, buf + pos, len - pos, &lim);
         if (st == RESP_NEED_MORE)
             break;
@@ -248,10 +249,27 @@ void conn_flush(struct client *c)
     set_want_write(c, 0);
 }
 
+void conn_resume(struct client *c)
+{
+    if (c->qlen > c->qpos && !(c->flags & CL_BLOCKED)) {
+        c->qpos += process_buffer(c, c->qbuf + c->qpos, c->qlen - c->qpos);
+        if (c->qpos == c->qlen)
+            c->qpos = c->qlen = 0;
+    }
+    client_publish(c, c->wk->now_ms);
+    if (c->flags & CL_CLOSE_ASAP) {
+        conn_close(c);
+        return;
+    }
+    if (c->out.len > c->out.sent || (c->flags & CL_CLOSE_AFTER_REPLY))
+        conn_schedule_flush(c);
+}
+
 void conn_close(struct client *c)
 {
     struct worker *wk = c->wk;
     int fd = c->fd;
+    blocking_client_closed(c);
     epoll_ctl(wk->epfd, EPOLL_CTL_DEL, fd, NULL);
     if (c->flags & CL_IN_FLUSH) /* drop it from this iteration's flush list */
         for (int i = 0; i < wk->nflush; i++)
@@ -271,7 +289,7 @@ void conn_close(struct client *c)
 int conn_check_timeout(struct client *c, int64_t now_ms)
 {
     long long t = CFG(timeout);
-    if (t <= 0 || now_ms - c->last_ms <= t * 1000)
+    if (t <= 0 || now_ms - c->last_ms <= t * 1000 || (c->flags & CL_BLOCKED))
         return 0;
     log_verbose("Closing idle client id=%llu", (unsigned long long)c->id);
     conn_close(c);

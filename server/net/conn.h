@@ -16,6 +16,8 @@ void conn_schedule_flush(struct client *c);
 void conn_flush(struct client *c);
 /* Remove from the loop and free. */
 void conn_close(struct client *c);
+/* A blocked client was answered: run the commands it sent meanwhile. */
+void conn_resume(struct client *c);
 /* Close if idle past `timeout`; returns 1 if closed. */
 int conn_check_timeout(struct client *c, int64_t now_ms);
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "eviction/maxmemory.h"
+#include "server/commands/blocking.h"
 #include "server/commands/command.h"
 #include "server/commands/errors.h"
 #include "server/commands/info.h"
@@ -164,6 +165,7 @@ static void on_wake(struct worker *w)
     for (int i = 0; i < n; i++)
         adopt(w, fds[i] / 2, fds[i] % 2);
     free(fds);
+    blocking_deliver(w);
     for (struct client *c = w->clients, *next; c; c = next) {
         next = c->next;
         if (__atomic_load_n(&c->kill, __ATOMIC_RELAXED))
@@ -207,7 +209,13 @@ static void *worker_main(void *arg)
     int64_t next_tick = clock_wall_ms() + tick_ms;
     while (!__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
         int64_t now = clock_wall_ms();
-        int timeout = next_tick > now ? (int)(next_tick - now) : 0;
+        int64_t wake_at = next_tick;
+        if (w->bw_next_deadline) { /* blocked clients time out on time, not per tick */
+            int64_t d = blocking_expire(w, now);
+            if (d && d < wake_at)
+                wake_at = d;
+        }
+        int timeout = wake_at > now ? (int)(wake_at - now) : 0;
         int n = epoll_wait(w->epfd, events, MAX_EVENTS, timeout);
         w->now_ms = clock_wall_ms();
         for (int i = 0; i < n; i++) {
@@ -248,6 +256,7 @@ static void *worker_main(void *arg)
     }
     while (w->clients)
         conn_close(w->clients);
+    blocking_deliver(w); /* drop replies for clients now gone */
     free(shared_rbuf);
     shared_rbuf = NULL;
     maxmemory_thread_exit();

@@ -15,6 +15,7 @@
 #include "server/core/stats.h"
 
 struct client;
+struct bwaiter;
 
 struct worker {
     struct wstats stats; /* first: aligned, written only by this worker */
@@ -27,6 +28,9 @@ struct worker {
     pthread_mutex_t inbox_lock;
     int *inbox;
     int inbox_n, inbox_cap;
+    struct bwaiter *bw_inbox; /* served blocked clients to answer (blocking.c) */
+    struct bwaiter *bw_list;  /* this worker's blocked clients */
+    int64_t bw_next_deadline; /* earliest blocking timeout, 0 = none */
 
     struct client **flush; /* clients with replies to send this iteration */
     int nflush, flush_cap;
