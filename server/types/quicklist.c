@@ -238,23 +238,16 @@ static void merge_into(struct quicklist *ql, struct ql_node *a, struct ql_node *
         lp_get(p, &v);
         lp = v.s ? lp_append(lp, v.s, v.len) : lp_append_int(lp, v.v);
     }
-    node_set_lp(ql, a, lp, before);
-    node_remove(ql, b); /* after: a's count already includes b's elements */
+    node_set_lp(ql, a, lp, before); /* counts b's elements twice ... */
+    node_remove(ql, b);             /* ... until b goes */
 }
 
-/* Merge a and b (a->next == b) if the result fits; returns the node that
- * remains. */
-static struct ql_node *try_merge(struct quicklist *ql, struct ql_node *a, struct ql_node *b,
-                                 int fill)
+/* Merge a and b (a->next == b, either may be NULL) if the result fits. */
+static void try_merge(struct quicklist *ql, struct ql_node *a, struct ql_node *b, int fill)
 {
-    if (!a || !b)
-        return a ? a : b;
-    if (!fits(lp_bytes(a->lp) + lp_bytes(b->lp) - LP_FRAME, (size_t)a->count + b->count, fill))
-        return b;
-    /* node_remove(b) takes b's count off the list, but merge_into added
-     * b's elements to a first: net zero. */
-    merge_into(ql, a, b);
-    return a;
+    if (a && b &&
+        fits(lp_bytes(a->lp) + lp_bytes(b->lp) - LP_FRAME, (size_t)a->count + b->count, fill))
+        merge_into(ql, a, b);
 }
 
 /* Split n before position cut (not its first element): n keeps the
