@@ -46,4 +46,15 @@
     "time not tracked."
 #define ERR_TIMEOUT_NEG "ERR timeout is negative"
 
+/* list (cmd_list.c) */
+#define ERR_LIST_POSITIVE "ERR value is out of range, must be positive"
+#define ERR_LIST_INDEX "ERR index out of range"
+#define ERR_LIST_RANK_ZERO \
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or " \
+    "use negative to start from the end of the list"
+#define ERR_LIST_COUNT_NEG "ERR COUNT can't be negative"
+#define ERR_LIST_MAXLEN_NEG "ERR MAXLEN can't be negative"
+#define ERR_LIST_NUMKEYS "ERR numkeys should be greater than 0"
+#define ERR_LIST_COUNT_GT0 "ERR count should be greater than 0"
+
 #endif
