@@ -40,16 +40,7 @@ static int get_at_least(struct cmd_ctx *c, int i, long long min, long long *out,
     return 1;
 }
 
-/* ---- hook and shared operations (list_ops.h) ------------------------------ */
-
-void list_pushed(struct cmd_ctx *c, const struct key *k)
-{
-    /* Nothing waits on lists yet.  The blocking layer (BLPOP, BLMOVE, ...)
-     * fills this in: it queues k as ready so that clients blocked on k,
-     * possibly on other workers, are served after this command. */
-    (void)c;
-    (void)k;
-}
+/* ---- shared operations (list_ops.h) --------------------------------------- */
 
 void list_pop(struct cmd_ctx *c, const struct key *k, struct entry *e, int where,
               long long count, enum list_reply shape)
@@ -107,7 +98,6 @@ int list_move(struct cmd_ctx *c, const struct key *src, struct entry *se, const 
         ql_push(entry_obj(de), to, val, len, fill);
         coll_written(c, dst, de, dbefore);
     }
-    list_pushed(c, dst);
     if (val != small)
         free(val);
     return 1;
@@ -195,7 +185,6 @@ static void push_generic(struct cmd_ctx *c, int where, int only_existing)
         ql_push(ql, where, c->argv[j], c->argl[j], fill);
     long long len = (long long)ql_count(ql);
     coll_written(c, &k, e, before);
-    list_pushed(c, &k);
     resp_int(c->w, len);
 }
 
@@ -242,7 +231,6 @@ void cmd_linsert(struct cmd_ctx *c)
     ql_insert(ql, &pos, where, c->argv[4], c->argl[4], list_fill());
     long long len = (long long)ql_count(ql);
     coll_written(c, &k, e, before);
-    list_pushed(c, &k);
     resp_int(c->w, len);
 }
 

@@ -144,6 +144,8 @@ X(cmd_multi) X(cmd_exec) X(cmd_discard) X(cmd_watch) X(cmd_unwatch)
 
 /* cmd_hash.c */
 
+/* cmd_list_blocking.c */
+X(cmd_blpop) X(cmd_brpop) X(cmd_brpoplpush) X(cmd_blmove) X(cmd_blmpop)
 /* cmd_list.c */
 X(cmd_lpush) X(cmd_rpush) X(cmd_lpushx) X(cmd_rpushx) X(cmd_lpop) X(cmd_rpop) X(cmd_llen)
 X(cmd_lrange) X(cmd_lindex) X(cmd_lset) X(cmd_linsert) X(cmd_lrem) X(cmd_ltrim) X(cmd_lpos)

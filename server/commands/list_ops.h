@@ -1,5 +1,4 @@
-/* list_ops.h - list pops and moves as functions over locked keys, and the
- * hook every push calls.
+/* list_ops.h - list pops and moves as functions over locked keys.
  *
  * The list commands (cmd_list.c) use these, and so will the blocking
  * layer: BLPOP/BRPOP/BLMPOP/BLMOVE/BRPOPLPUSH, once a key they wait on
@@ -15,7 +14,7 @@
  *                      if (wrong) return;                  (WRONGTYPE sent)
  *                      if (e) { list_pop(c, &k, e, QL_HEAD, 1,
  *                                        LIST_REPLY_KEY_ELEMENT); return; }
- *     ... no key had elements: block ...
+ *     ... no key had elements: blocking_block(...) ...
  *
  * and BLMPOP parses with list_mpop_args(c, 2, &a) then calls
  * list_mpop_try(c, &a) (1: served; 0: nothing to pop, nothing sent;
@@ -46,7 +45,8 @@ void list_pop(struct cmd_ctx *c, const struct key *k, struct entry *e, int where
  * (stored under src) to the `to` end of the list at dst (created when
  * absent; dst may be src), and reply it as a bulk string.  A dst of
  * another type is answered WRONGTYPE and nothing moves: returns 0.
- * Returns 1 when moved.  Calls list_pushed for dst. */
+ * Returns 1 when moved.  (Clients blocked on dst are woken by
+ * coll_written, as for every push.) */
 int list_move(struct cmd_ctx *c, const struct key *src, struct entry *se, const struct key *dst,
               int from, int to);
 
@@ -70,9 +70,5 @@ int list_mpop_args(struct cmd_ctx *c, int numkeys_at, struct list_mpop_args *a);
  * sent). */
 int list_mpop_try(struct cmd_ctx *c, const struct list_mpop_args *a);
 
-/* Called after every push onto the list at k (LPUSH RPUSH LPUSHX RPUSHX
- * LINSERT, the destination of LMOVE/RPOPLPUSH), with k's shard locked and
- * the push complete.  The blocking layer wakes clients waiting on k here. */
-void list_pushed(struct cmd_ctx *c, const struct key *k);
 
 #endif
