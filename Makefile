@@ -4,7 +4,7 @@
 #   make            build ./cachet-server (jemalloc, -O2)
 #   make run        deps + build + start on cache.conf
 #   make test       deps + build + unit + integration + sanitizers + fuzz
-#   make unit | integration | asan | tsan | fuzz | bench | clean
+#   make unit | integration | asan | tsan | fuzz | bench | bench-hitratio | bench-policy | clean
 #   MALLOC=libc     build against glibc malloc (sanitizer/valgrind builds do)
 
 CC        ?= gcc
@@ -25,7 +25,7 @@ DEB_PKGS := gcc make clang libclang-rt-14-dev libjemalloc-dev libxxhash-dev redi
             python3-pytest procps
 
 .PHONY: all deps run test unit integration asan tsan asan-test tsan-test fuzz fuzz-build \
-        bench clean cppcheck
+        bench bench-hitratio bench-policy clean cppcheck
 
 all: cachet-server
 
@@ -143,6 +143,12 @@ cppcheck:
 
 bench: deps cachet-server
 	benchmarks/run_all.sh
+
+bench-hitratio: deps cachet-server
+	benchmarks/hitratio.sh
+
+bench-policy: deps cachet-server
+	benchmarks/policy_cost.sh
 
 clean:
 	rm -rf build cachet-server

@@ -2,16 +2,20 @@
 # Run every Cachet benchmark and write benchmarks/results/latest.md
 # (raw console output goes to benchmarks/results/latest.log).
 #
-# All knobs of throughput.sh, memory.py, memcache_throughput.sh and
-# memcache_memory.py pass through the environment (CACHET_BIN, N_P1, N_P16,
-# ROUNDS, MEM_KEYS, MC_ROUNDS, MC_MEM_ITEMS, ...). Extra ones here:
+# All knobs of throughput.sh, memory.py, memcache_throughput.sh,
+# memcache_memory.py, hitratio.sh and policy_cost.sh pass through the
+# environment (CACHET_BIN, N_P1, N_P16, ROUNDS, MEM_KEYS, MC_ROUNDS,
+# MC_MEM_ITEMS, HR_*, PC_*, QUICK, ...; QUICK=1 makes the last two smoke
+# runs). Extra ones here:
 #   THROUGHPUT_TIMEOUT  wall-clock bound for throughput.sh (default 600 s)
 #   MEMORY_TIMEOUT      wall-clock bound for memory.py     (default 300 s)
 #   MC_THROUGHPUT_TIMEOUT  bound for memcache_throughput.sh (default 300 s)
 #   MC_MEMORY_TIMEOUT      bound for memcache_memory.py     (default 300 s)
+#   HITRATIO_TIMEOUT    wall-clock bound for hitratio.sh    (default 900 s)
+#   POLICY_TIMEOUT      wall-clock bound for policy_cost.sh (default 480 s)
 #   RESULTS_MD          output file (default benchmarks/results/latest.md)
 #
-# Exit status: 0 if all four benchmarks completed, 1 otherwise (the report is
+# Exit status: 0 if all six benchmarks completed, 1 otherwise (the report is
 # written either way). No thresholds are applied to any number.
 
 set -u -o pipefail
@@ -41,6 +45,11 @@ export MC_N_MULTIGET=${MC_N_MULTIGET:-50000}
 MC_BUDGET_SET=${MC_TIME_BUDGET:+1}
 MC_THROUGHPUT_TIMEOUT=${MC_THROUGHPUT_TIMEOUT:-300}
 MC_MEMORY_TIMEOUT=${MC_MEMORY_TIMEOUT:-300}
+# Eviction: hitratio.sh (~8.5 min with all six cachet policies) and
+# policy_cost.sh (~5 min, its own PC_TIME_BUDGET of 330 s). Their knobs are
+# HR_- / PC_-prefixed, so the throughput settings above do not reach them.
+HITRATIO_TIMEOUT=${HITRATIO_TIMEOUT:-900}
+POLICY_TIMEOUT=${POLICY_TIMEOUT:-480}
 # Validation mode (CACHET_BIN=redis-server*): the memcached-protocol scripts
 # then compare memcached against memcached instead.
 MC_CACHET_BIN=$CACHET_BIN
@@ -63,7 +72,11 @@ env_prefix() {
              ROUNDS TIME_BUDGET WARMUP_N BENCH_TIMEOUT MEM_KEYS MEM_BATCH \
              MEMCACHED_BIN MEMCACHED_MEM MC_MODES MC_N_SINGLE MC_N_PIPELINED MC_N_MULTIGET \
              MC_DEPTH MC_MGET MC_CLIENTS MC_KEYSPACE MC_RATIO MC_DRIVER_THREADS MC_ROUNDS \
-             MC_TIME_BUDGET MC_MEM_ITEMS MC_MEM_BATCH; do
+             MC_TIME_BUDGET MC_MEM_ITEMS MC_MEM_BATCH QUICK CACHET_POLICIES REDIS_POLICIES \
+             HR_TRACES HR_KEYS HR_REQUESTS HR_RATE HR_CACHE_PCT HR_WARMUP_PCT HR_CONNS HR_THREADS \
+             HR_PIPELINE HR_SEED HR_ARGS SIM_LRU HITRATIO PC_POLICIES PC_REDIS_POLICIES PC_SCENARIOS \
+             PC_PIPELINES PC_N_P1 PC_N_P16 PC_CLIENTS PC_KEYSPACE PC_VALUE_SIZE PC_TTL PC_EVICT_PCT \
+             PC_BOOK_PCT PC_WARMUP_N PC_ROUNDS PC_TIME_BUDGET; do
         [ -n "${!v+x}" ] && out+="$v=$(printf '%q' "${!v}") "
     done
     echo "$out"
@@ -77,6 +90,8 @@ MC_ENV=""
 [ "$MC_CACHET_BIN" != "$CACHET_BIN" ] && MC_ENV="CACHET_BIN=$(printf '%q' "$MC_CACHET_BIN") "
 MCT_CMD="${MC_ENV}timeout -k 10 $MC_THROUGHPUT_TIMEOUT benchmarks/memcache_throughput.sh"
 MCM_CMD="${MC_ENV}timeout -k 10 $MC_MEMORY_TIMEOUT benchmarks/memcache_memory.py --markdown <file>"
+HR_CMD="timeout -k 10 $HITRATIO_TIMEOUT benchmarks/hitratio.sh"
+PC_CMD="timeout -k 10 $POLICY_TIMEOUT benchmarks/policy_cost.sh"
 
 start=$SECONDS
 log "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'): ${ENVP}${THR_CMD}"
@@ -113,6 +128,20 @@ CACHET_BIN=$MC_CACHET_BIN timeout -k 10 "$MC_MEMORY_TIMEOUT" /usr/bin/python3 "$
 mcm_rc=${PIPESTATUS[0]}
 mcm_s=$((SECONDS - start))
 
+start=$SECONDS
+log "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'): ${ENVP}${HR_CMD}"
+MD_OUT="$TMP/hitratio.md" timeout -k 10 "$HITRATIO_TIMEOUT" "$SCRIPT_DIR/hitratio.sh" 2>&1 \
+    | tee -a "$RESULTS_LOG"
+hr_rc=${PIPESTATUS[0]}
+hr_s=$((SECONDS - start))
+
+start=$SECONDS
+log "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'): ${ENVP}${PC_CMD}"
+MD_OUT="$TMP/policy_cost.md" timeout -k 10 "$POLICY_TIMEOUT" "$SCRIPT_DIR/policy_cost.sh" 2>&1 \
+    | tee -a "$RESULTS_LOG"
+pc_rc=${PIPESTATUS[0]}
+pc_s=$((SECONDS - start))
+
 status_word() {
     case $1 in
         0) echo "ok" ;;
@@ -140,6 +169,7 @@ git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev (+ uncommi
     echo "- Repository commit: $git_rev"
     echo "- Throughput: $(status_word "$thr_rc"), ${thr_s}s; memory: $(status_word "$mem_rc"), ${mem_s}s"
     echo "- Memcached protocol: throughput $(status_word "$mct_rc"), ${mct_s}s; memory: $(status_word "$mcm_rc"), ${mcm_s}s"
+    echo "- Eviction: hit ratio $(status_word "$hr_rc"), ${hr_s}s; policy cost: $(status_word "$pc_rc"), ${pc_s}s"
     echo
     echo "Commands (from the repository root):"
     echo
@@ -150,6 +180,8 @@ git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev (+ uncommi
     echo "  ${ENVP}${MEM_CMD}"
     echo "  ${ENVP}${MCT_CMD}"
     echo "  ${ENVP}${MCM_CMD}"
+    echo "  ${ENVP}${HR_CMD}"
+    echo "  ${ENVP}${PC_CMD}"
     echo '```'
     echo
     if [ -s "$TMP/throughput.md" ]; then cat "$TMP/throughput.md"
@@ -163,8 +195,14 @@ git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev (+ uncommi
     echo
     if [ -s "$TMP/mc_memory.md" ]; then cat "$TMP/mc_memory.md"
     else echo "### Memory over the memcached protocol"; echo; echo "No result: $(status_word "$mcm_rc")."; fi
+    echo
+    if [ -s "$TMP/hitratio.md" ]; then cat "$TMP/hitratio.md"
+    else echo "### Hit ratio"; echo; echo "No result: $(status_word "$hr_rc")."; fi
+    echo
+    if [ -s "$TMP/policy_cost.md" ]; then cat "$TMP/policy_cost.md"
+    else echo "### Eviction policy cost vs noeviction"; echo; echo "No result: $(status_word "$pc_rc")."; fi
 } >"$RESULTS_MD"
 
 log ""
-log "== wrote $RESULTS_MD (throughput ${thr_s}s, memory ${mem_s}s, memcache throughput ${mct_s}s, memcache memory ${mcm_s}s)"
-[ "$thr_rc" = 0 ] && [ "$mem_rc" = 0 ] && [ "$mct_rc" = 0 ] && [ "$mcm_rc" = 0 ]
+log "== wrote $RESULTS_MD (throughput ${thr_s}s, memory ${mem_s}s, memcache throughput ${mct_s}s, memcache memory ${mcm_s}s, hit ratio ${hr_s}s, policy cost ${pc_s}s)"
+[ "$thr_rc" = 0 ] && [ "$mem_rc" = 0 ] && [ "$mct_rc" = 0 ] && [ "$mcm_rc" = 0 ] && [ "$hr_rc" = 0 ] && [ "$pc_rc" = 0 ]
