@@ -42,4 +42,12 @@
     "switching between policies at runtime LRU and LFU data will take some time to adjust."
 #define ERR_TIMEOUT_NEG "ERR timeout is negative"
 
+/* hash (cmd_hash.c) */
+#define ERR_HASH_NOT_INT "ERR hash value is not an integer"
+#define ERR_HASH_NOT_FLOAT "ERR hash value is not a float"
+#define ERR_VALUE_NAN_INF "ERR value is NaN or Infinity"
+#define ERR_OUT_OF_RANGE "ERR value is out of range"
+#define ERR_LONG_RANGE \
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+
 #endif
