@@ -143,6 +143,9 @@ X(cmd_command_list) X(cmd_command_getkeys) X(cmd_command_help)
 X(cmd_multi) X(cmd_exec) X(cmd_discard) X(cmd_watch) X(cmd_unwatch)
 
 /* cmd_hash.c */
+X(cmd_hset) X(cmd_hsetnx) X(cmd_hget) X(cmd_hmset) X(cmd_hmget) X(cmd_hgetall) X(cmd_hdel)
+X(cmd_hexists) X(cmd_hlen) X(cmd_hstrlen) X(cmd_hkeys) X(cmd_hvals) X(cmd_hincrby)
+X(cmd_hincrbyfloat) X(cmd_hrandfield) X(cmd_hscan)
 
 /* cmd_list_blocking.c */
 X(cmd_blpop) X(cmd_brpop) X(cmd_brpoplpush) X(cmd_blmove) X(cmd_blmpop)

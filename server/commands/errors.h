@@ -57,4 +57,12 @@
 #define ERR_LIST_NUMKEYS "ERR numkeys should be greater than 0"
 #define ERR_LIST_COUNT_GT0 "ERR count should be greater than 0"
 
+/* hash (cmd_hash.c) */
+#define ERR_HASH_NOT_INT "ERR hash value is not an integer"
+#define ERR_HASH_NOT_FLOAT "ERR hash value is not a float"
+#define ERR_VALUE_NAN_INF "ERR value is NaN or Infinity"
+#define ERR_OUT_OF_RANGE "ERR value is out of range"
+#define ERR_LONG_RANGE \
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+
 #endif

@@ -102,7 +102,7 @@ static struct cfg_opt opts[] = {
     {"lfu-log-factor", NULL, C_INT, 0, &cfg.lfu_log_factor, "10", 0, INT_MAX, NULL, NULL, 0},
     {"lfu-decay-time", NULL, C_INT, 0, &cfg.lfu_decay_time, "1", 0, INT_MAX, NULL, NULL, 0},
     {"hash-max-listpack-entries", "hash-max-ziplist-entries", C_INT, 0,
-     &cfg.hash_max_listpack_entries, "128", 0, INT_MAX, NULL, NULL, 0},
+     &cfg.hash_max_listpack_entries, "512", 0, INT_MAX, NULL, NULL, 0},
     {"hash-max-listpack-value", "hash-max-ziplist-value", C_INT, 0, &cfg.hash_max_listpack_value,
      "64", 0, INT_MAX, NULL, NULL, 0},
     {"set-max-intset-entries", NULL, C_INT, 0, &cfg.set_max_intset_entries, "512", 0, INT_MAX,
