@@ -145,6 +145,9 @@ X(cmd_multi) X(cmd_exec) X(cmd_discard) X(cmd_watch) X(cmd_unwatch)
 /* cmd_list.c */
 
 /* cmd_set.c */
+X(cmd_sadd) X(cmd_srem) X(cmd_smembers) X(cmd_sismember) X(cmd_smismember) X(cmd_scard)
+X(cmd_spop) X(cmd_srandmember) X(cmd_smove) X(cmd_sinter) X(cmd_sintercard) X(cmd_sunion)
+X(cmd_sdiff) X(cmd_sinterstore) X(cmd_sunionstore) X(cmd_sdiffstore) X(cmd_sscan)
 
 /* cmd_zset.c */
 

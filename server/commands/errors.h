@@ -42,4 +42,12 @@
     "switching between policies at runtime LRU and LFU data will take some time to adjust."
 #define ERR_TIMEOUT_NEG "ERR timeout is negative"
 
+/* sets (cmd_set.c) */
+#define ERR_SET_COUNT_POSITIVE "ERR value is out of range, must be positive"
+#define ERR_SET_RANDMEMBER_RANGE \
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+#define ERR_SET_NUMKEYS_POSITIVE "ERR numkeys should be greater than 0"
+#define ERR_SET_NUMKEYS_TOO_MANY "ERR Number of keys can't be greater than number of args"
+#define ERR_SET_LIMIT_NEGATIVE "ERR LIMIT can't be negative"
+
 #endif
