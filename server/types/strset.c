@@ -20,12 +20,13 @@
 #define PTR_MASK ((1ULL << PTR_BITS) - 1)
 /* Work per add/remove while resizing.  A grow starts at 3/4 load into a
  * table twice the size, which has room for 3/4 of the old size in new
- * members before it fills to 3/4 itself; draining the old table at >= 8
- * members or 64 slots per operation finishes long before that.  A shrink
+ * members before it fills to 3/4 itself; draining the old table at 16
+ * members or 128 slots per operation (a microsecond or two) finishes
+ * within 1/16 of that, so the old table's memory is held briefly.  A shrink
  * leaves the new table at most half full; if adds outrun the drain anyway,
  * the rest of the drain is done at once (ensure_room). */
-#define REHASH_MOVES 8
-#define REHASH_VISITS 64
+#define REHASH_MOVES 16
+#define REHASH_VISITS 128
 
 /* Members are attacker-chosen; a per-process random seed keeps them from
  * aiming at one cluster. */

@@ -10,8 +10,9 @@
  *             backlen), 2-10 B for an integer;
  *   hashtable ~37 B for a 13-byte member (strset.h).
  * Redis 7.0 keeps any non-integer set in a dict: ~74 B for the same member
- * however small the set.  The object itself is one allocation of
- * sizeof(struct set) (64 B) plus the encoding's buffer.
+ * however small the set.  The object itself is one 16-byte allocation
+ * (Redis's robj is 16 B too) plus the encoding's buffer (and, for a
+ * hashtable, the 56-byte table header).
  */
 #include "server/types/t_set.h"
 
@@ -34,7 +35,7 @@ struct set {
     union {
         struct intset *is;
         unsigned char *lp;
-        struct strset ht;
+        struct strset *ht; /* its own allocation: compact sets stay 16 bytes */
     } u;
 };
 
@@ -54,6 +55,19 @@ static uint64_t rnd(uint64_t *rng, uint64_t n)
 }
 
 /* ---- life cycle ------------------------------------------------------------ */
+
+static struct strset *ht_create(size_t hint)
+{
+    struct strset *ht = xmalloc(sizeof(*ht));
+    strset_init(ht, hint);
+    return ht;
+}
+
+static void ht_destroy(struct strset *ht)
+{
+    strset_deinit(ht);
+    free(ht);
+}
 
 static struct set *alloc_set(int enc)
 {
@@ -80,7 +94,7 @@ struct set *set_create_for(const char *first, size_t len, size_t hint)
         return s;
     }
     struct set *s = alloc_set(SET_HT);
-    strset_init(&s->u.ht, hint);
+    s->u.ht = ht_create(hint);
     return s;
 }
 
@@ -90,7 +104,7 @@ void set_destroy(void *o)
     switch (s->enc) {
     case SET_INTSET: intset_destroy(s->u.is); break;
     case SET_LISTPACK: lp_destroy(s->u.lp); break;
-    default: strset_deinit(&s->u.ht); break;
+    default: ht_destroy(s->u.ht); break;
     }
     free(s);
 }
@@ -112,7 +126,10 @@ void *set_dup(const void *o)
         memcpy(d->u.lp, s->u.lp, n);
         break;
     }
-    default: strset_copy(&d->u.ht, &s->u.ht); break;
+    default:
+        d->u.ht = xmalloc(sizeof(*d->u.ht));
+        strset_copy(d->u.ht, s->u.ht);
+        break;
     }
     return d;
 }
@@ -122,7 +139,7 @@ size_t set_len(const struct set *s)
     switch (s->enc) {
     case SET_INTSET: return intset_len(s->u.is);
     case SET_LISTPACK: return lp_count(s->u.lp);
-    default: return strset_count(&s->u.ht);
+    default: return strset_count(s->u.ht);
     }
 }
 
@@ -132,7 +149,7 @@ size_t set_mem(const struct set *s)
     switch (s->enc) {
     case SET_INTSET: return n + mem_usable(s->u.is);
     case SET_LISTPACK: return n + mem_usable(s->u.lp);
-    default: return n + strset_mem(&s->u.ht);
+    default: return n + mem_usable(s->u.ht) + strset_mem(s->u.ht);
     }
 }
 
@@ -165,7 +182,7 @@ int set_iter_next(struct set_iter *it, const char **p, size_t *len)
         *p = lp_get_str(it->lp, it->buf, len);
         it->lp = lp_next(s->u.lp, it->lp);
         return 1;
-    default: return strset_next(&s->u.ht, &it->pos, p, len);
+    default: return strset_next(s->u.ht, &it->pos, p, len);
     }
 }
 
@@ -173,14 +190,13 @@ int set_iter_next(struct set_iter *it, const char **p, size_t *len)
 
 static void convert_to_ht(struct set *s, size_t hint)
 {
-    struct strset ht;
-    strset_init(&ht, hint);
+    struct strset *ht = ht_create(hint);
     struct set_iter it;
     const char *p;
     size_t len;
     set_iter_start(&it, s);
     while (set_iter_next(&it, &p, &len))
-        strset_add(&ht, p, len);
+        strset_add(ht, p, len);
     if (s->enc == SET_INTSET)
         intset_destroy(s->u.is);
     else
@@ -234,7 +250,7 @@ static int add_intset(struct set *s, const char *p, size_t len)
         s->u.lp = lp_append(s->u.lp, p, len);
     } else {
         convert_to_ht(s, intset_len(s->u.is) + 1u);
-        strset_add(&s->u.ht, p, len);
+        strset_add(s->u.ht, p, len);
     }
     return 1;
 }
@@ -249,7 +265,7 @@ static int add_listpack(struct set *s, const char *p, size_t len)
         s->u.lp = lp_append(lp, p, len);
     } else {
         convert_to_ht(s, lp_count(lp) + 1u);
-        strset_add(&s->u.ht, p, len);
+        strset_add(s->u.ht, p, len);
     }
     return 1;
 }
@@ -259,7 +275,7 @@ int set_add(struct set *s, const char *p, size_t len)
     switch (s->enc) {
     case SET_INTSET: return add_intset(s, p, len);
     case SET_LISTPACK: return add_listpack(s, p, len);
-    default: return strset_add(&s->u.ht, p, len);
+    default: return strset_add(s->u.ht, p, len);
     }
 }
 
@@ -280,7 +296,7 @@ int set_remove(struct set *s, const char *p, size_t len)
         s->u.lp = lp_delete(s->u.lp, &q);
         return 1;
     }
-    default: return strset_remove(&s->u.ht, p, len);
+    default: return strset_remove(s->u.ht, p, len);
     }
 }
 
@@ -292,7 +308,7 @@ int set_contains(const struct set *s, const char *p, size_t len)
         return util_str2ll(p, len, &v) && intset_contains(s->u.is, v);
     }
     case SET_LISTPACK: return lp_find(s->u.lp, lp_first(s->u.lp), p, len, 0) != NULL;
-    default: return strset_contains(&s->u.ht, p, len);
+    default: return strset_contains(s->u.ht, p, len);
     }
 }
 
@@ -372,10 +388,10 @@ void set_pop_random(struct set *s, uint64_t *rng, set_emit_fn emit, void *arg)
     }
     default: {
         struct strset_pos pos;
-        strset_random(&s->u.ht, rng, &pos);
-        const char *m = strset_at(&s->u.ht, &pos, &len);
+        strset_random(s->u.ht, rng, &pos);
+        const char *m = strset_at(s->u.ht, &pos, &len);
         emit(arg, m, len);
-        strset_delete_at(&s->u.ht, &pos);
+        strset_delete_at(s->u.ht, &pos);
         break;
     }
     }
@@ -418,9 +434,12 @@ static void pop_many_compact(struct set *s, uint64_t *rng, size_t count, set_emi
 }
 
 /* Redis's SPOP_MOVE_STRATEGY_MUL: when fewer than 1/5 of the popped count
- * would remain, it is cheaper to move the survivors into a new table and
- * hand out the old one whole than to draw count members from a table that
- * keeps getting sparser. */
+ * would remain, it is cheaper to move the survivors into a new set and
+ * hand out the old table whole than to draw count members from a table
+ * that keeps getting sparser.  As in Redis, the new set starts compact
+ * (an intset if the first survivor drawn is an integer, else a listpack)
+ * and converts up as survivors are added: this is the one place a set can
+ * go back to a compact encoding. */
 #define SPOP_MOVE_STRATEGY_MUL 5
 
 void set_pop_many(struct set *s, uint64_t *rng, size_t count, set_emit_fn emit, void *arg)
@@ -429,29 +448,38 @@ void set_pop_many(struct set *s, uint64_t *rng, size_t count, set_emit_fn emit, 
         pop_many_compact(s, rng, count, emit, arg);
         return;
     }
-    uint64_t remaining = strset_count(&s->u.ht) - count;
+    uint64_t remaining = strset_count(s->u.ht) - count;
     if (remaining * SPOP_MOVE_STRATEGY_MUL > count) {
         while (count--)
             set_pop_random(s, rng, emit, arg);
         return;
     }
-    struct strset kept;
-    strset_init(&kept, remaining);
+    struct set *kept = NULL;
     while (remaining--) {
         struct strset_pos pos;
         size_t len;
-        strset_random(&s->u.ht, rng, &pos);
-        const char *m = strset_at(&s->u.ht, &pos, &len);
-        strset_add(&kept, m, len);
-        strset_delete_at(&s->u.ht, &pos);
+        long long v;
+        strset_random(s->u.ht, rng, &pos);
+        const char *m = strset_at(s->u.ht, &pos, &len);
+        if (!kept) {
+            kept = alloc_set(util_str2ll(m, len, &v) ? SET_INTSET : SET_LISTPACK);
+            if (kept->enc == SET_INTSET)
+                kept->u.is = intset_create();
+            else
+                kept->u.lp = lp_create();
+        }
+        set_add(kept, m, len);
+        strset_delete_at(s->u.ht, &pos);
     }
     struct strset_pos it = {0, 0};
     const char *m;
     size_t len;
-    while (strset_next(&s->u.ht, &it, &m, &len))
+    while (strset_next(s->u.ht, &it, &m, &len))
         emit(arg, m, len);
-    strset_deinit(&s->u.ht);
-    s->u.ht = kept;
+    ht_destroy(s->u.ht);
+    s->enc = kept->enc; /* the object stays where the entry points */
+    s->u = kept->u;
+    free(kept);
 }
 
 /* Distinct draws from a hashtable: slot positions already handed out are
@@ -530,14 +558,14 @@ void set_random_many(const struct set *s, uint64_t *rng, size_t count, int repea
     uint64_t n = set_len(s);
     if (s->enc == SET_HT) {
         if (!repeats) {
-            random_distinct_ht(&s->u.ht, rng, count, emit, arg);
+            random_distinct_ht(s->u.ht, rng, count, emit, arg);
             return;
         }
         while (count--) {
             struct strset_pos pos;
             size_t len;
-            strset_random(&s->u.ht, rng, &pos);
-            const char *m = strset_at(&s->u.ht, &pos, &len);
+            strset_random(s->u.ht, rng, &pos);
+            const char *m = strset_at(s->u.ht, &pos, &len);
             emit(arg, m, len);
         }
         return;
@@ -572,7 +600,7 @@ void set_random_many(const struct set *s, uint64_t *rng, size_t count, int repea
 uint64_t set_scan(const struct set *s, uint64_t cursor, long count, set_emit_fn emit, void *arg)
 {
     if (s->enc == SET_HT)
-        return strset_scan(&s->u.ht, cursor, count, emit, arg);
+        return strset_scan(s->u.ht, cursor, count, emit, arg);
     struct set_iter it;
     const char *p;
     size_t len;

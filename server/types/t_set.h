@@ -11,7 +11,8 @@
  * non-integer becomes a listpack if the result fits the listpack limits,
  * else a hashtable; an intset past its entry limit and a listpack past
  * either limit become a hashtable.  Nothing converts back: a set that
- * shrinks keeps its encoding until it is deleted, as in Redis.
+ * shrinks keeps its encoding until it is deleted, as in Redis, except
+ * after SPOP with a count that leaves few survivors (set_pop_many).
  *
  * Members are byte strings; an intset member is handed out as its decimal
  * form.  Views returned through callbacks or iterators point into the set
