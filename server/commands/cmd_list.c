@@ -119,7 +119,7 @@ int list_where_arg(struct cmd_ctx *c, int i, int *where)
 int list_mpop_args(struct cmd_ctx *c, int numkeys_at, struct list_mpop_args *a)
 {
     long long nk;
-    if (!get_at_least(c, numkeys_at, 1, &nk, ERR_LIST_NUMKEYS))
+    if (!get_at_least(c, numkeys_at, 1, &nk, ERR_NUMKEYS_GT0))
         return 0;
     if (nk >= c->argc - numkeys_at - 1) { /* no room for LEFT|RIGHT */
         ctx_error(c, ERR_SYNTAX);
@@ -243,7 +243,7 @@ static void pop_generic(struct cmd_ctx *c, int where)
         ctx_arity_error(c);
         return;
     }
-    if (c->argc == 3 && !get_at_least(c, 2, 0, &count, ERR_LIST_POSITIVE))
+    if (c->argc == 3 && !get_at_least(c, 2, 0, &count, ERR_POSITIVE))
         return;
     struct key k;
     int wrong;

@@ -155,6 +155,9 @@ X(cmd_lrange) X(cmd_lindex) X(cmd_lset) X(cmd_linsert) X(cmd_lrem) X(cmd_ltrim) 
 X(cmd_lmove) X(cmd_rpoplpush) X(cmd_lmpop)
 
 /* cmd_set.c */
+X(cmd_sadd) X(cmd_srem) X(cmd_smembers) X(cmd_sismember) X(cmd_smismember) X(cmd_scard)
+X(cmd_spop) X(cmd_srandmember) X(cmd_smove) X(cmd_sinter) X(cmd_sintercard) X(cmd_sunion)
+X(cmd_sdiff) X(cmd_sinterstore) X(cmd_sunionstore) X(cmd_sdiffstore) X(cmd_sscan)
 
 /* cmd_zset.c */
 

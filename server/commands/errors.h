@@ -46,15 +46,19 @@
     "time not tracked."
 #define ERR_TIMEOUT_NEG "ERR timeout is negative"
 
+/* shared by the collection families */
+#define ERR_POSITIVE "ERR value is out of range, must be positive"
+#define ERR_NUMKEYS_GT0 "ERR numkeys should be greater than 0"
+#define ERR_LONG_RANGE \
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+
 /* list (cmd_list.c) */
-#define ERR_LIST_POSITIVE "ERR value is out of range, must be positive"
 #define ERR_LIST_INDEX "ERR index out of range"
 #define ERR_LIST_RANK_ZERO \
     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or " \
     "use negative to start from the end of the list"
 #define ERR_LIST_COUNT_NEG "ERR COUNT can't be negative"
 #define ERR_LIST_MAXLEN_NEG "ERR MAXLEN can't be negative"
-#define ERR_LIST_NUMKEYS "ERR numkeys should be greater than 0"
 #define ERR_LIST_COUNT_GT0 "ERR count should be greater than 0"
 
 /* hash (cmd_hash.c) */
@@ -62,7 +66,9 @@
 #define ERR_HASH_NOT_FLOAT "ERR hash value is not a float"
 #define ERR_VALUE_NAN_INF "ERR value is NaN or Infinity"
 #define ERR_OUT_OF_RANGE "ERR value is out of range"
-#define ERR_LONG_RANGE \
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+
+/* sets (cmd_set.c) */
+#define ERR_SET_NUMKEYS_TOO_MANY "ERR Number of keys can't be greater than number of args"
+#define ERR_SET_LIMIT_NEGATIVE "ERR LIMIT can't be negative"
 
 #endif
