@@ -358,19 +358,6 @@ void cmd_hrandfield(struct cmd_ctx *c)
 
 /* ---- HSCAN ---- */
 
-/* Redis checks the cursor before the key and the options after it (so a
- * missing key answers an empty scan whatever the options say): run the
- * shared parser over the cursor alone first. */
-static int cursor_ok(struct cmd_ctx *c)
-{
-    struct cmd_ctx cursor_only = *c;
-    cursor_only.argc = 3;
-    struct coll_scan sc;
-    int ok = coll_scan_args(&cursor_only, &sc);
-    c->failed |= cursor_only.failed;
-    return ok;
-}
-
 /* Pairs collected for one HSCAN reply.  `seen` counts fields and values
  * before MATCH filters them, as Redis's COUNT loop does. */
 struct scan_out {
@@ -394,7 +381,8 @@ static void collect_pair(const struct hash_kv *kv, void *arg)
 
 void cmd_hscan(struct cmd_ctx *c)
 {
-    if (!cursor_ok(c))
+    unsigned long long cursor0;
+    if (!coll_scan_cursor(c, 2, &cursor0)) /* cursor, key, then options: as Redis */
         return;
     struct key k;
     int wrong;

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "eviction/policy.h"
+#include "server/commands/coll.h"
 #include "server/commands/command.h"
 #include "server/types/types.h"
 #include "server/core/mem.h"
@@ -338,20 +339,9 @@ void cmd_keys(struct cmd_ctx *c)
  * resize between calls. */
 void cmd_scan(struct cmd_ctx *c)
 {
-    char *end;
-    char cbuf[32];
-    if (c->argl[1] == 0 || c->argl[1] >= sizeof(cbuf)) {
-        ctx_error(c, ERR_INVALID_CURSOR);
+    unsigned long long cursor;
+    if (!coll_scan_cursor(c, 1, &cursor))
         return;
-    }
-    memcpy(cbuf, c->argv[1], c->argl[1]);
-    cbuf[c->argl[1]] = '\0';
-    errno = 0;
-    unsigned long long cursor = strtoull(cbuf, &end, 10);
-    if (*end || errno || cbuf[0] == '-' || cbuf[0] == ' ') {
-        ctx_error(c, ERR_INVALID_CURSOR);
-        return;
-    }
     long long count = 10;
     struct obuf tmp;
     obuf_init(&tmp);

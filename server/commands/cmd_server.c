@@ -132,8 +132,10 @@ void cmd_lastsave(struct cmd_ctx *c)
     resp_int(c->w, server_start_ms() / 1000);
 }
 
-/* FLUSHDB/FLUSHALL accept ASYNC or SYNC; both free synchronously here, with
- * every shard locked (the dispatcher holds them: CMD_ALL_SHARDS). */
+/* FLUSHDB/FLUSHALL accept ASYNC or SYNC and behave alike: with every shard
+ * locked (the dispatcher holds them: CMD_ALL_SHARDS), each key is
+ * unlinked and freed, except that a collection big enough to stall
+ * (lazyfree.h) is handed to the background thread in either mode. */
 static int flush_args_ok(struct cmd_ctx *c)
 {
     if (c->argc > 2 || (c->argc == 2 && !ctx_arg_is(c, 1, "async") && !ctx_arg_is(c, 1, "sync"))) {

@@ -527,27 +527,11 @@ static void scan_emit(void *arg, const char *p, size_t len)
     st->r.n++;
 }
 
-/* Redis checks the cursor, then the key, then the options: a bad option
- * on a missing key still answers an empty scan.  coll_scan_args checks
- * cursor and options together, so the cursor is checked here first. */
-static int cursor_ok(const struct cmd_ctx *c)
-{
-    char buf[32], *end;
-    if (c->argl[2] == 0 || c->argl[2] >= sizeof(buf))
-        return 0;
-    memcpy(buf, c->argv[2], c->argl[2]);
-    buf[c->argl[2]] = '\0';
-    errno = 0;
-    (void)strtoull(buf, &end, 10);
-    return !*end && !errno && buf[0] != '-' && buf[0] != ' '; /* as coll_scan_args */
-}
-
 void cmd_sscan(struct cmd_ctx *c)
 {
-    if (!cursor_ok(c)) {
-        ctx_error(c, ERR_INVALID_CURSOR);
+    unsigned long long cursor0;
+    if (!coll_scan_cursor(c, 2, &cursor0)) /* cursor, key, then options: as Redis */
         return;
-    }
     int wrong;
     struct set *s = read_set(c, 1, &wrong);
     if (wrong)

@@ -1,6 +1,7 @@
 /* coll.c - see coll.h. */
 #include "server/commands/coll.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,21 +68,28 @@ void coll_store(struct cmd_ctx *c, const struct key *k, int type, void *obj)
     ks_store(&c->env, c->db, k, entry_new_obj(k->p, k->len, type, obj, -1));
 }
 
-int coll_scan_args(struct cmd_ctx *c, struct coll_scan *out)
+int coll_scan_cursor(struct cmd_ctx *c, int i, unsigned long long *cursor)
 {
     char cbuf[32], *end;
-    if (c->argl[2] == 0 || c->argl[2] >= sizeof(cbuf)) {
+    if (c->argl[i] >= sizeof(cbuf)) {
         ctx_error(c, ERR_INVALID_CURSOR);
         return 0;
     }
-    memcpy(cbuf, c->argv[2], c->argl[2]);
-    cbuf[c->argl[2]] = '\0';
+    memcpy(cbuf, c->argv[i], c->argl[i]);
+    cbuf[c->argl[i]] = '\0';
     errno = 0;
-    out->cursor = strtoull(cbuf, &end, 10);
-    if (*end || errno || cbuf[0] == '-' || cbuf[0] == ' ') {
+    *cursor = strtoull(cbuf, &end, 10);
+    if (*end || errno == ERANGE || isspace((unsigned char)cbuf[0])) {
         ctx_error(c, ERR_INVALID_CURSOR);
         return 0;
     }
+    return 1;
+}
+
+int coll_scan_args(struct cmd_ctx *c, struct coll_scan *out)
+{
+    if (!coll_scan_cursor(c, 2, &out->cursor))
+        return 0;
     out->pat = NULL;
     out->plen = 0;
     out->count = 10;

@@ -41,7 +41,10 @@ void coll_store(struct cmd_ctx *c, const struct key *k, int type, void *obj);
 
 /* HSCAN/SSCAN/ZSCAN arguments: argv[2] the cursor, then MATCH pattern
  * and COUNT n in any order.  Replies the error (Redis's texts) and returns
- * 0 on bad input.  *pat is NULL when there is no MATCH or it is "*". */
+ * 0 on bad input.  *pat is NULL when there is no MATCH or it is "*".
+ * Redis checks the cursor, then looks the key up, then parses the options
+ * (a missing key answers an empty scan whatever the options say): call
+ * coll_scan_cursor first, then coll_scan_args once the key exists. */
 struct coll_scan {
     unsigned long long cursor;
     const char *pat;
@@ -49,5 +52,9 @@ struct coll_scan {
     long long count; /* default 10 */
 };
 int coll_scan_args(struct cmd_ctx *c, struct coll_scan *out);
+/* argv[i] as Redis's strtoul reads it ("-1" wraps, leading space is
+ * refused); replies "ERR invalid cursor" and returns 0 otherwise.  SCAN
+ * uses it too. */
+int coll_scan_cursor(struct cmd_ctx *c, int i, unsigned long long *cursor);
 
 #endif

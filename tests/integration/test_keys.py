@@ -845,9 +845,17 @@ def test_scan_does_not_return_other_dbs_keys(w):
     assert seen == [b"one"]
 
 
-@pytest.mark.parametrize("cursor", ["abc", "1.5", "18446744073709551616"])
+@pytest.mark.parametrize("cursor", ["abc", "1.5", "18446744073709551616", " 1", "1 "])
 def test_scan_invalid_cursor(w, cursor):
     assert w("SCAN", cursor) == "-ERR invalid cursor"
+
+
+@pytest.mark.parametrize("cursor", ["-1", "+0", ""])
+def test_scan_cursor_is_read_as_strtoul_does(w, cursor):
+    """Redis parses the cursor with strtoul: a sign is accepted ("-1"
+    wraps to the largest cursor) and the empty string reads as 0."""
+    reply = w("SCAN", cursor)
+    assert isinstance(reply, list) and len(reply) == 2
 
 
 @pytest.mark.parametrize("opts", [
