@@ -203,6 +203,7 @@ min_list_len() {
 declare -A OPS CPU   # key: "test|P|server|round" -> ops/s, cpu seconds / Mop
 COMMAND_LOG=()
 IDLE_TICKS=(0 0)
+DRY=("" "")          # a list ran dry during lpop on this server (noted once)
 
 for i in 0 1; do start_server "$i"; done
 for i in 0 1; do [ "${ALIVE[$i]}" = 1 ] && prefill "$i"; done
@@ -264,22 +265,23 @@ for P in $COLL_PIPELINES; do
             printf '      %-10s %10.0f ops/s  %6.2f CPU s/Mop\n' "${NAMES[$s]}" "$rps" \
                 "${CPU["$t|$P|$s|$round"]}" >&2
         done
+        # LPOP must have popped real items all along: no list may have run dry.
+        if [ "$t" = lpop ]; then
+            for s in 0 1; do
+                if [ "${ALIVE[$s]}" != 1 ] || [ -n "${SKIP[lpop|$s]:-}" ]; then continue; fi
+                m=$(min_list_len "$s")
+                if [ "$m" = n/a ] || [ "$m" -le 0 ]; then
+                    [ -z "${DRY[$s]:-}" ] && NOTES+=("${NAMES[$s]}: a list used by lpop was empty after lpop -P $P (round $round; min LLEN $m): some LPOPs may have returned nil; raise COLL_LIST_PREFILL")
+                    DRY[s]=1
+                fi
+            done
+        fi
     done
 done
 ROUNDS_DONE=$round
 done
 LOAD_END=$(loadavg)
 
-# LPOP must have popped real items all along: no list may have run dry.
-if has_test lpop; then
-    for s in 0 1; do
-        if [ "${ALIVE[$s]}" != 1 ] || [ -n "${SKIP[lpop|$s]:-}" ]; then continue; fi
-        m=$(min_list_len "$s")
-        if [ "$m" = n/a ] || [ "$m" -le 0 ]; then
-            NOTES+=("${NAMES[$s]}: a list used by lpop was empty after the sweep (min LLEN $m): some LPOPs may have returned nil; raise COLL_LIST_PREFILL")
-        fi
-    done
-fi
 for t in "${TEST_LIST[@]}"; do
     for s in 0 1; do
         [ "${SKIP[$t|$s]:-}" = 1 ] && NOTES+=("${NAMES[$s]} does not support ${SPEC[$t]#*|} (unknown command): n/a")
