@@ -5,6 +5,7 @@
 #   make run        deps + build + start on cache.conf
 #   make test       deps + build + unit + integration + sanitizers + fuzz
 #   make unit | integration | asan | tsan | fuzz | bench | bench-hitratio | bench-policy | clean
+#   make bench-collections | bench-collections-memory
 #   MALLOC=libc     build against glibc malloc (sanitizer/valgrind builds do)
 
 CC        ?= gcc
@@ -25,7 +26,7 @@ DEB_PKGS := gcc make clang libclang-rt-14-dev libjemalloc-dev libxxhash-dev redi
             python3-pytest procps
 
 .PHONY: all deps run test unit integration asan tsan asan-test tsan-test fuzz fuzz-build \
-        bench bench-hitratio bench-policy clean cppcheck
+        bench bench-hitratio bench-policy bench-collections bench-collections-memory clean cppcheck
 
 all: cachet-server
 
@@ -149,6 +150,12 @@ bench-hitratio: deps cachet-server
 
 bench-policy: deps cachet-server
 	benchmarks/policy_cost.sh
+
+bench-collections: deps cachet-server
+	benchmarks/collections_throughput.sh
+
+bench-collections-memory: deps cachet-server
+	benchmarks/collections_memory.py
 
 clean:
 	rm -rf build cachet-server

@@ -3,19 +3,22 @@
 # (raw console output goes to benchmarks/results/latest.log).
 #
 # All knobs of throughput.sh, memory.py, memcache_throughput.sh,
-# memcache_memory.py, hitratio.sh and policy_cost.sh pass through the
+# memcache_memory.py, collections_throughput.sh, collections_memory.py,
+# hitratio.sh and policy_cost.sh pass through the
 # environment (CACHET_BIN, N_P1, N_P16, ROUNDS, MEM_KEYS, MC_ROUNDS,
-# MC_MEM_ITEMS, HR_*, PC_*, QUICK, ...; QUICK=1 makes the last two smoke
-# runs). Extra ones here:
+# MC_MEM_ITEMS, COLL_*, MEM_QUICK, HR_*, PC_*, QUICK, ...; QUICK=1 makes the
+# last two smoke runs, and collections_memory.py too). Extra ones here:
 #   THROUGHPUT_TIMEOUT  wall-clock bound for throughput.sh (default 600 s)
 #   MEMORY_TIMEOUT      wall-clock bound for memory.py     (default 300 s)
 #   MC_THROUGHPUT_TIMEOUT  bound for memcache_throughput.sh (default 300 s)
 #   MC_MEMORY_TIMEOUT      bound for memcache_memory.py     (default 300 s)
+#   COLL_THROUGHPUT_TIMEOUT bound for collections_throughput.sh (default 480 s)
+#   COLL_MEMORY_TIMEOUT     bound for collections_memory.py     (default 420 s)
 #   HITRATIO_TIMEOUT    wall-clock bound for hitratio.sh    (default 900 s)
 #   POLICY_TIMEOUT      wall-clock bound for policy_cost.sh (default 480 s)
 #   RESULTS_MD          output file (default benchmarks/results/latest.md)
 #
-# Exit status: 0 if all six benchmarks completed, 1 otherwise (the report is
+# Exit status: 0 if all eight benchmarks completed, 1 otherwise (the report is
 # written either way). No thresholds are applied to any number.
 
 set -u -o pipefail
@@ -45,6 +48,16 @@ export MC_N_MULTIGET=${MC_N_MULTIGET:-50000}
 MC_BUDGET_SET=${MC_TIME_BUDGET:+1}
 MC_THROUGHPUT_TIMEOUT=${MC_THROUGHPUT_TIMEOUT:-300}
 MC_MEMORY_TIMEOUT=${MC_MEMORY_TIMEOUT:-300}
+# Collections (hash/list/set/zset): the throughput sweep as above, 3 rounds of
+# half the standalone -n (~1 min per round on a busy 2-core machine), no new
+# round past 240 s; memory: 10 lines x 2 fresh servers, ~1.5-2.5 min.
+export COLL_ROUNDS=${COLL_ROUNDS:-3}
+export COLL_N_P1=${COLL_N_P1:-50000}
+export COLL_N_P16=${COLL_N_P16:-250000}
+export COLL_TIME_BUDGET=${COLL_TIME_BUDGET:-240}
+COLL_THROUGHPUT_TIMEOUT=${COLL_THROUGHPUT_TIMEOUT:-480}
+COLL_MEMORY_TIMEOUT=${COLL_MEMORY_TIMEOUT:-420}
+[ -n "${QUICK:-}" ] && [ -z "${MEM_QUICK+x}" ] && export MEM_QUICK=$QUICK
 # Eviction: hitratio.sh (~8.5 min with all six cachet policies) and
 # policy_cost.sh (~5 min, its own PC_TIME_BUDGET of 330 s). Their knobs are
 # HR_- / PC_-prefixed, so the throughput settings above do not reach them.
@@ -76,7 +89,10 @@ env_prefix() {
              HR_TRACES HR_KEYS HR_REQUESTS HR_RATE HR_CACHE_PCT HR_WARMUP_PCT HR_CONNS HR_THREADS \
              HR_PIPELINE HR_SEED HR_ARGS SIM_LRU HITRATIO PC_POLICIES PC_REDIS_POLICIES PC_SCENARIOS \
              PC_PIPELINES PC_N_P1 PC_N_P16 PC_CLIENTS PC_KEYSPACE PC_VALUE_SIZE PC_TTL PC_EVICT_PCT \
-             PC_BOOK_PCT PC_WARMUP_N PC_ROUNDS PC_TIME_BUDGET; do
+             PC_BOOK_PCT PC_WARMUP_N PC_ROUNDS PC_TIME_BUDGET \
+             COLL_TESTS COLL_PIPELINES COLL_N_P1 COLL_N_P16 COLL_CLIENTS COLL_RANGE COLL_ZADD_RANGE \
+             COLL_ZRANGE_SIZE COLL_LIST_PREFILL COLL_ROUNDS COLL_TIME_BUDGET MEM_QUICK \
+             COLL_MEM_ELEMS COLL_MEM_SIZES COLL_MEM_TYPES COLL_MEM_ORDER; do
         [ -n "${!v+x}" ] && out+="$v=$(printf '%q' "${!v}") "
     done
     echo "$out"
@@ -91,6 +107,8 @@ MC_ENV=""
 MCT_CMD="${MC_ENV}timeout -k 10 $MC_THROUGHPUT_TIMEOUT benchmarks/memcache_throughput.sh"
 MCM_CMD="${MC_ENV}timeout -k 10 $MC_MEMORY_TIMEOUT benchmarks/memcache_memory.py --markdown <file>"
 HR_CMD="timeout -k 10 $HITRATIO_TIMEOUT benchmarks/hitratio.sh"
+CT_CMD="timeout -k 10 $COLL_THROUGHPUT_TIMEOUT benchmarks/collections_throughput.sh"
+CM_CMD="timeout -k 10 $COLL_MEMORY_TIMEOUT benchmarks/collections_memory.py --markdown <file>"
 PC_CMD="timeout -k 10 $POLICY_TIMEOUT benchmarks/policy_cost.sh"
 
 start=$SECONDS
@@ -127,6 +145,20 @@ CACHET_BIN=$MC_CACHET_BIN timeout -k 10 "$MC_MEMORY_TIMEOUT" /usr/bin/python3 "$
     --markdown "$TMP/mc_memory.md" 2>&1 | tee -a "$RESULTS_LOG"
 mcm_rc=${PIPESTATUS[0]}
 mcm_s=$((SECONDS - start))
+
+start=$SECONDS
+log "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'): ${ENVP}${CT_CMD}"
+MD_OUT="$TMP/coll_throughput.md" timeout -k 10 "$COLL_THROUGHPUT_TIMEOUT" "$SCRIPT_DIR/collections_throughput.sh" 2>&1 \
+    | tee -a "$RESULTS_LOG"
+ct_rc=${PIPESTATUS[0]}
+ct_s=$((SECONDS - start))
+
+start=$SECONDS
+log "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'): ${ENVP}${CM_CMD}"
+timeout -k 10 "$COLL_MEMORY_TIMEOUT" /usr/bin/python3 "$SCRIPT_DIR/collections_memory.py" \
+    --markdown "$TMP/coll_memory.md" 2>&1 | tee -a "$RESULTS_LOG"
+cm_rc=${PIPESTATUS[0]}
+cm_s=$((SECONDS - start))
 
 start=$SECONDS
 log "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'): ${ENVP}${HR_CMD}"
@@ -169,6 +201,7 @@ git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev (+ uncommi
     echo "- Repository commit: $git_rev"
     echo "- Throughput: $(status_word "$thr_rc"), ${thr_s}s; memory: $(status_word "$mem_rc"), ${mem_s}s"
     echo "- Memcached protocol: throughput $(status_word "$mct_rc"), ${mct_s}s; memory: $(status_word "$mcm_rc"), ${mcm_s}s"
+    echo "- Collections: throughput $(status_word "$ct_rc"), ${ct_s}s; memory: $(status_word "$cm_rc"), ${cm_s}s"
     echo "- Eviction: hit ratio $(status_word "$hr_rc"), ${hr_s}s; policy cost: $(status_word "$pc_rc"), ${pc_s}s"
     echo
     echo "Commands (from the repository root):"
@@ -180,6 +213,8 @@ git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev (+ uncommi
     echo "  ${ENVP}${MEM_CMD}"
     echo "  ${ENVP}${MCT_CMD}"
     echo "  ${ENVP}${MCM_CMD}"
+    echo "  ${ENVP}${CT_CMD}"
+    echo "  ${ENVP}${CM_CMD}"
     echo "  ${ENVP}${HR_CMD}"
     echo "  ${ENVP}${PC_CMD}"
     echo '```'
@@ -196,6 +231,12 @@ git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev (+ uncommi
     if [ -s "$TMP/mc_memory.md" ]; then cat "$TMP/mc_memory.md"
     else echo "### Memory over the memcached protocol"; echo; echo "No result: $(status_word "$mcm_rc")."; fi
     echo
+    if [ -s "$TMP/coll_throughput.md" ]; then cat "$TMP/coll_throughput.md"
+    else echo "### Collection throughput"; echo; echo "No result: $(status_word "$ct_rc")."; fi
+    echo
+    if [ -s "$TMP/coll_memory.md" ]; then cat "$TMP/coll_memory.md"
+    else echo "### Memory per collection element"; echo; echo "No result: $(status_word "$cm_rc")."; fi
+    echo
     if [ -s "$TMP/hitratio.md" ]; then cat "$TMP/hitratio.md"
     else echo "### Hit ratio"; echo; echo "No result: $(status_word "$hr_rc")."; fi
     echo
@@ -204,5 +245,5 @@ git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev (+ uncommi
 } >"$RESULTS_MD"
 
 log ""
-log "== wrote $RESULTS_MD (throughput ${thr_s}s, memory ${mem_s}s, memcache throughput ${mct_s}s, memcache memory ${mcm_s}s, hit ratio ${hr_s}s, policy cost ${pc_s}s)"
-[ "$thr_rc" = 0 ] && [ "$mem_rc" = 0 ] && [ "$mct_rc" = 0 ] && [ "$mcm_rc" = 0 ] && [ "$hr_rc" = 0 ] && [ "$pc_rc" = 0 ]
+log "== wrote $RESULTS_MD (throughput ${thr_s}s, memory ${mem_s}s, memcache throughput ${mct_s}s, memcache memory ${mcm_s}s, collections throughput ${ct_s}s, collections memory ${cm_s}s, hit ratio ${hr_s}s, policy cost ${pc_s}s)"
+[ "$thr_rc" = 0 ] && [ "$mem_rc" = 0 ] && [ "$mct_rc" = 0 ] && [ "$mcm_rc" = 0 ] && [ "$ct_rc" = 0 ] && [ "$cm_rc" = 0 ] && [ "$hr_rc" = 0 ] && [ "$pc_rc" = 0 ]
