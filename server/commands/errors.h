@@ -42,4 +42,25 @@
     "switching between policies at runtime LRU and LFU data will take some time to adjust."
 #define ERR_TIMEOUT_NEG "ERR timeout is negative"
 
+/* sorted sets (cmd_zset*.c) */
+#define ERR_ZADD_NX_XX "ERR XX and NX options at the same time are not compatible"
+#define ERR_ZADD_GT_LT_NX "ERR GT, LT, and/or NX options at the same time are not compatible"
+#define ERR_ZADD_INCR_PAIR "ERR INCR option supports a single increment-element pair"
+#define ERR_ZSCORE_NAN "ERR resulting score is not a number (NaN)"
+#define ERR_ZRANGE_NOT_FLOAT "ERR min or max is not a float"
+#define ERR_ZRANGE_NOT_LEX "ERR min or max not valid string range item"
+#define ERR_ZRANGE_LIMIT_RANK \
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+#define ERR_ZRANGE_WITHSCORES_LEX \
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+#define ERR_ZWEIGHT_NOT_FLOAT "ERR weight value is not a float"
+#define ERR_ZSETOP_NO_KEYS_FMT "ERR at least 1 input key is needed for '%s' command"
+#define ERR_ZNUMKEYS "ERR numkeys should be greater than 0"
+#define ERR_ZCOUNT_POSITIVE "ERR count should be greater than 0"
+#define ERR_ZLIMIT_NEGATIVE "ERR LIMIT can't be negative"
+#define ERR_ZMUST_BE_POSITIVE "ERR value is out of range, must be positive"
+#define ERR_ZRAND_RANGE "ERR value is out of range"
+#define ERR_ZRAND_COUNT_RANGE \
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+
 #endif
