@@ -194,7 +194,8 @@ static int item_cmp(const void *a, const void *b)
 
 void zitems_sort(struct zitem *items, size_t n)
 {
-    qsort(items, n, sizeof(*items), item_cmp);
+    if (n > 1)
+        qsort(items, n, sizeof(*items), item_cmp);
 }
 
 struct zset *zset_build(struct zitem *items, size_t n)
