@@ -19,6 +19,7 @@ struct zsink {
     int store;
     int withscores;
     int deferred;
+    long known; /* the length given to sink_begin, -1 if unknown */
     size_t mark;
     long n;
     struct zitem *items; /* store */
@@ -28,6 +29,7 @@ struct zsink {
 static void sink_begin(struct zsink *s, long known)
 {
     s->n = 0;
+    s->known = known;
     if (s->store)
         return;
     s->deferred = known < 0;
@@ -60,6 +62,7 @@ static void sink_end(struct zsink *s)
     }
     struct key dst;
     ctx_key(s->c, 1, &dst);
+    zitems_listpack_prefix(s->items, (size_t)s->n, s->known);
     coll_store(s->c, &dst, T_ZSET, zset_build(s->items, (size_t)s->n));
     resp_int(s->c->w, s->n);
     free(s->items);

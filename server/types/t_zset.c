@@ -218,6 +218,18 @@ struct zset *zset_build(struct zitem *items, size_t n)
     return z;
 }
 
+void zitems_listpack_prefix(struct zitem *items, size_t n, long known)
+{
+    size_t max_n = max_entries(), max_len = max_value();
+    int start_listpack = known < 0 || (size_t)known <= max_n;
+    for (size_t i = 0; start_listpack && i < n; i++) {
+        if (i + 1 > max_n || items[i].mlen > max_len)
+            return; /* Redis converts to a skiplist here */
+        if (items[i].score == 0)
+            items[i].score = 0.0; /* a listpack stores -0 as the integer 0 */
+    }
+}
+
 void zset_shrink_if_small(struct zset *z)
 {
     if (z->enc != ZSET_SKIPLIST || z->u.big->zsl.length > max_entries())
@@ -421,11 +433,16 @@ unsigned long zset_count_lex(const struct zset *z, const struct zrange_lex *r)
         }
         return n;
     }
+    /* Redis's arithmetic, kept for members whose scores differ (lex ranges
+     * assume equal scores; then the last may not follow the first). */
     const struct zsl *zl = &z->u.big->zsl;
-    struct zsl_node *first = zsl_first_in_lex(zl, r);
+    struct zsl_node *first = zsl_first_in_lex(zl, r), *last;
     if (!first)
         return 0;
-    return zsl_rank(zl, zsl_last_in_lex(zl, r)) - zsl_rank(zl, first) + 1;
+    unsigned long count = zl->length - (zsl_rank(zl, first) - 1);
+    if ((last = zsl_last_in_lex(zl, r)))
+        count -= zl->length - zsl_rank(zl, last);
+    return count;
 }
 
 unsigned long zset_remove_score(struct zset *z, const struct zrange_score *r)

@@ -96,6 +96,12 @@ void zitems_sort(struct zitem *items, size_t n);
 /* Build a set from n items with distinct members, in any order (sorted in
  * place); the listpack if it fits the limits, else a skiplist. */
 struct zset *zset_build(struct zitem *items, size_t n);
+/* Redis's ZRANGESTORE builds its result by adds in reply order, starting
+ * with a listpack when the range's length (`known`, -1 if unknown) fits,
+ * and converting once an item does not: the items that went through the
+ * listpack lose the sign of a zero score.  Apply that to items in reply
+ * order before zset_build. */
+void zitems_listpack_prefix(struct zitem *items, size_t n, long known);
 /* Convert a skiplist set to a listpack when it fits (stores do this). */
 void zset_shrink_if_small(struct zset *z);
 

@@ -162,9 +162,20 @@ unsigned char *zl_last_in_score(unsigned char *lp, const struct zrange_score *r)
     return NULL;
 }
 
+/* As zzlIsInLexRange: the last member reaches min and the first reaches
+ * max.  Lex ranges assume equal scores; when they differ this precheck
+ * decides what Redis answers, so it is kept exactly. */
+static int lex_overlaps(unsigned char *lp, const struct zrange_lex *r)
+{
+    unsigned char *first = lp_first(lp), *last = lp_last(lp);
+    if (zrange_lex_empty(r) || !first)
+        return 0;
+    return lex_gte_min(lp_prev(lp, last), r) && lex_lte_max(first, r);
+}
+
 unsigned char *zl_first_in_lex(unsigned char *lp, const struct zrange_lex *r)
 {
-    if (zrange_lex_empty(r))
+    if (!lex_overlaps(lp, r))
         return NULL;
     for (unsigned char *mp = lp_first(lp); mp; mp = zl_next(lp, mp))
         if (lex_gte_min(mp, r))
@@ -174,7 +185,7 @@ unsigned char *zl_first_in_lex(unsigned char *lp, const struct zrange_lex *r)
 
 unsigned char *zl_last_in_lex(unsigned char *lp, const struct zrange_lex *r)
 {
-    if (zrange_lex_empty(r))
+    if (!lex_overlaps(lp, r))
         return NULL;
     unsigned char *sp = lp_last(lp);
     for (unsigned char *mp = sp ? lp_prev(lp, sp) : NULL; mp; mp = zl_prev(lp, mp))
@@ -220,10 +231,7 @@ unsigned char *zl_delete_score(unsigned char *lp, const struct zrange_score *r,
 unsigned char *zl_delete_lex(unsigned char *lp, const struct zrange_lex *r,
                              unsigned long *removed)
 {
-    unsigned char *mp = lp_first(lp);
-    while (mp && !lex_gte_min(mp, r))
-        mp = zl_next(lp, mp);
-    return delete_while(lp, mp, lex_in_max, r, removed);
+    return delete_while(lp, zl_first_in_lex(lp, r), lex_in_max, r, removed);
 }
 
 unsigned char *zl_delete_rank(unsigned char *lp, unsigned long start, unsigned long end)
