@@ -116,8 +116,9 @@ tsan-test: build/tsan/cachet-server
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/bin/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-# Parsers are pure, so fuzz targets link protocol/ only.
-FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(wildcard protocol/*.c))
+# Fuzz targets link only pure code: the parsers in protocol/, and the compact
+# encodings in server/types/ with the allocator wrappers they use.
+FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(wildcard protocol/*.c server/types/*.c) server/core/mem.c)
 .SECONDARY: $(FUZZ_OBJ)
 
 build/fuzz/bin/%: tests/fuzz/%.c $(FUZZ_OBJ)
