@@ -7,6 +7,7 @@
  */
 #include "server/types/t_zset.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -569,7 +570,7 @@ uint64_t zset_scan(const struct zset *z, uint64_t cursor, long long count, zset_
     }
     /* As Redis: buckets until COUNT elements, at most 10 x COUNT buckets. */
     struct scan_state st = {emit, arg, 0};
-    long long budget = count * 10;
+    long long budget = count > LLONG_MAX / 10 ? LLONG_MAX : count * 10;
     do {
         cursor = zidx_scan(&z->u.big->idx, cursor, scan_node, &st);
     } while (cursor && budget-- && st.emitted < count);
