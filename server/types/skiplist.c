@@ -58,8 +58,12 @@ static struct zsl_node *node_create(struct zsl *zl, int level, double score, con
     size_t sz = sizeof(struct zsl_node) + 8 * (size_t)level + 4 * (size_t)(level - 1) +
                 varint_len(mlen) + mlen;
     struct zsl_node *n = xmalloc(sz);
-    if ((uintptr_t)n >> ZSL_LEVEL_SHIFT)
-        abort(); /* the level lives in the pointer's top byte */
+    /* The level lives in the top byte of the backward pointer, and the
+     * member index (zindex.h) keeps a hash tag in a node pointer's top 16
+     * bits: both need user addresses below 2^48 (x86-64 and arm64 with
+     * 48-bit virtual addresses, what Linux hands out by default). */
+    if ((uintptr_t)n >> 48)
+        abort();
     n->score = score;
     n->back = (uintptr_t)level << ZSL_LEVEL_SHIFT;
     uint8_t *p = (uint8_t *)(n->next + level) + 4 * (size_t)(level - 1);
