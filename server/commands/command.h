@@ -160,6 +160,16 @@ X(cmd_spop) X(cmd_srandmember) X(cmd_smove) X(cmd_sinter) X(cmd_sintercard) X(cm
 X(cmd_sdiff) X(cmd_sinterstore) X(cmd_sunionstore) X(cmd_sdiffstore) X(cmd_sscan)
 
 /* cmd_zset.c */
+X(cmd_zadd) X(cmd_zincrby) X(cmd_zrem) X(cmd_zcard) X(cmd_zscore) X(cmd_zmscore) X(cmd_zrank)
+X(cmd_zrevrank) X(cmd_zcount) X(cmd_zlexcount) X(cmd_zpopmin) X(cmd_zpopmax) X(cmd_zmpop)
+X(cmd_zrandmember) X(cmd_zscan)
+/* cmd_zset_range.c */
+X(cmd_zrange) X(cmd_zrangestore) X(cmd_zrevrange) X(cmd_zrangebyscore) X(cmd_zrevrangebyscore)
+X(cmd_zrangebylex) X(cmd_zrevrangebylex) X(cmd_zremrangebyrank) X(cmd_zremrangebyscore)
+X(cmd_zremrangebylex)
+/* cmd_zset_setop.c */
+X(cmd_zunion) X(cmd_zinter) X(cmd_zdiff) X(cmd_zunionstore) X(cmd_zinterstore)
+X(cmd_zdiffstore) X(cmd_zintercard)
 
 #undef X
 

@@ -71,4 +71,19 @@
 #define ERR_SET_NUMKEYS_TOO_MANY "ERR Number of keys can't be greater than number of args"
 #define ERR_SET_LIMIT_NEGATIVE "ERR LIMIT can't be negative"
 
+
+/* sorted sets (cmd_zset*.c) */
+#define ERR_ZADD_NX_XX "ERR XX and NX options at the same time are not compatible"
+#define ERR_ZADD_GT_LT_NX "ERR GT, LT, and/or NX options at the same time are not compatible"
+#define ERR_ZADD_INCR_PAIR "ERR INCR option supports a single increment-element pair"
+#define ERR_ZSCORE_NAN "ERR resulting score is not a number (NaN)"
+#define ERR_ZRANGE_NOT_FLOAT "ERR min or max is not a float"
+#define ERR_ZRANGE_NOT_LEX "ERR min or max not valid string range item"
+#define ERR_ZRANGE_LIMIT_RANK \
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+#define ERR_ZRANGE_WITHSCORES_LEX \
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+#define ERR_ZWEIGHT_NOT_FLOAT "ERR weight value is not a float"
+#define ERR_ZSETOP_NO_KEYS_FMT "ERR at least 1 input key is needed for '%s' command"
+
 #endif
