@@ -340,48 +340,57 @@ void cmd_zpopmax(struct cmd_ctx *c)
     zpop_generic(c, 1);
 }
 
-/* ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] */
-void cmd_zmpop(struct cmd_ctx *c)
+int zmpop_try(struct cmd_ctx *c, int at, int *first, int *nkeys)
 {
     long long numkeys, count = -1;
-    if (!util_str2ll(c->argv[1], c->argl[1], &numkeys) || numkeys < 1) {
+    if (!util_str2ll(c->argv[at], c->argl[at], &numkeys) || numkeys < 1) {
         ctx_error(c, ERR_NUMKEYS_GT0);
-        return;
+        return 1;
     }
-    if (numkeys > c->argc - 3) { /* no room for MIN|MAX after the keys */
+    if (numkeys > c->argc - at - 2) { /* no room for MIN|MAX after the keys */
         ctx_error(c, ERR_SYNTAX);
-        return;
+        return 1;
     }
-    int where = 2 + (int)numkeys, max = ctx_arg_is(c, where, "max");
+    int where = at + 1 + (int)numkeys, max = ctx_arg_is(c, where, "max");
     if (!max && !ctx_arg_is(c, where, "min")) {
         ctx_error(c, ERR_SYNTAX);
-        return;
+        return 1;
     }
     for (int j = where + 1; j < c->argc; j++) {
         if (count == -1 && ctx_arg_is(c, j, "count") && j + 1 < c->argc) {
             j++;
             if (!util_str2ll(c->argv[j], c->argl[j], &count) || count < 1) {
                 ctx_error(c, ERR_LIST_COUNT_GT0);
-                return;
+                return 1;
             }
         } else {
             ctx_error(c, ERR_SYNTAX);
-            return;
+            return 1;
         }
     }
-    for (int i = 2; i < where; i++) {
+    for (int i = at + 1; i < where; i++) {
         struct key k;
         int wrong;
         struct entry *e = zwrite(c, i, &k, &wrong);
         if (wrong)
-            return;
+            return 1;
         if (e) {
             zset_pop_reply(c, &k, e, max, count == -1 ? 1 : (long)count,
                            ZPOP_EMIT_KEY | ZPOP_NESTED);
-            return;
+            return 1;
         }
     }
-    resp_null_array(c->w);
+    *first = at + 1;
+    *nkeys = (int)numkeys;
+    return 0;
+}
+
+/* ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] */
+void cmd_zmpop(struct cmd_ctx *c)
+{
+    int first, n;
+    if (!zmpop_try(c, 1, &first, &n))
+        resp_null_array(c->w);
 }
 
 /* ---- ZRANDMEMBER ---- */

@@ -33,5 +33,10 @@ void zreply_defer_done(struct cmd_ctx *c, size_t mark, long n, int withscores);
  * key when it empties.  The caller holds k's shard lock. */
 void zset_pop_reply(struct cmd_ctx *c, const struct key *k, struct entry *e, int max, long count,
                     int shape);
+/* ZMPOP/BZMPOP: "numkeys key [key ...] MIN|MAX [COUNT count]" with numkeys
+ * at argv[at]; pops from the first key holding a sorted set.  Returns 1
+ * when a reply (the pop, or an error) was sent; 0 when every key is empty
+ * (nothing sent), with the keys at argv[*first .. *first + *nkeys). */
+int zmpop_try(struct cmd_ctx *c, int at, int *first, int *nkeys);
 
 #endif

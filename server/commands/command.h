@@ -133,7 +133,7 @@ X(cmd_client_info) X(cmd_client_kill) X(cmd_client_setinfo) X(cmd_client_help)
 /* cmd_server.c */
 X(cmd_config_get) X(cmd_config_set) X(cmd_config_resetstat)
 X(cmd_config_rewrite) X(cmd_config_help) X(cmd_dbsize) X(cmd_time) X(cmd_flushdb)
-X(cmd_flushall) X(cmd_swapdb) X(cmd_shutdown) X(cmd_lastsave)
+X(cmd_flushall) X(cmd_swapdb) X(cmd_shutdown) X(cmd_lastsave) X(cmd_save) X(cmd_bgsave)
 /* cmd_info.c */
 X(cmd_info)
 /* cmd_command.c */
@@ -159,6 +159,8 @@ X(cmd_sadd) X(cmd_srem) X(cmd_smembers) X(cmd_sismember) X(cmd_smismember) X(cmd
 X(cmd_spop) X(cmd_srandmember) X(cmd_smove) X(cmd_sinter) X(cmd_sintercard) X(cmd_sunion)
 X(cmd_sdiff) X(cmd_sinterstore) X(cmd_sunionstore) X(cmd_sdiffstore) X(cmd_sscan)
 
+/* cmd_zset_blocking.c */
+X(cmd_bzpopmin) X(cmd_bzpopmax) X(cmd_bzmpop)
 /* cmd_zset.c */
 X(cmd_zadd) X(cmd_zincrby) X(cmd_zrem) X(cmd_zcard) X(cmd_zscore) X(cmd_zmscore) X(cmd_zrank)
 X(cmd_zrevrank) X(cmd_zcount) X(cmd_zlexcount) X(cmd_zpopmin) X(cmd_zpopmax) X(cmd_zmpop)

@@ -132,3 +132,19 @@
         "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
         "Intersect multiple sorted sets and return the cardinality of the result",
         "numkeys key [key ...] [LIMIT limit:integer]", keys_numkeys_at1),
+/* blocking (cmd_zset_blocking.c) */
+ROW("bzpopmin", cmd_bzpopmin, -3, W | CMD_NOSCRIPT | BL | F, 1, -2, 1, "sorted-set", "5.0.0",
+    "O(log(N)) with N being the number of elements in the sorted set.",
+    "Remove and return the member with the lowest score from one or more sorted sets, or block "
+    "until one is available",
+    "key [key ...] timeout"),
+ROW("bzpopmax", cmd_bzpopmax, -3, W | CMD_NOSCRIPT | BL | F, 1, -2, 1, "sorted-set", "5.0.0",
+    "O(log(N)) with N being the number of elements in the sorted set.",
+    "Remove and return the member with the highest score from one or more sorted sets, or block "
+    "until one is available",
+    "key [key ...] timeout"),
+ROWK("bzmpop", cmd_bzmpop, -5, W | BL, 0, 0, 0, "sorted-set", "7.0.0",
+     "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
+     "in the sorted set, and M being the number of elements popped.",
+     "Remove and return members with scores in a sorted set or block until one is available",
+     "timeout numkeys key [key ...] <MIN | MAX> [COUNT count]", keys_numkeys_at2),

@@ -309,3 +309,57 @@ def test_many_producers_and_consumers_lose_nothing(server_factory):
     assert len(got) == total
     assert len(set(got)) == total
     assert sum(r.llen(k) for k in keys) == 0
+
+
+def test_bzpopmin_and_bzpopmax(server, r):
+    r.zadd("z", {"a": 1, "b": 2, "c": 3})
+    assert r.bzpopmin(["nokey", "z"], timeout=1) == (b"z", b"a", 1.0)
+    assert r.bzpopmax(["z"], timeout=1) == (b"z", b"c", 3.0)
+    t = bg(server, "bzpopmin", ["zq"], 0)
+    wait_blocked(r, 1)
+    assert r.zadd("zq", {"m": 4.5, "n": 7}) == 2
+    t.join(10)
+    assert t.result == (b"zq", b"m", 4.5)
+    assert r.zrange("zq", 0, -1) == [b"n"]
+    assert r.bzpopmax(["nothing"], timeout=0.05) is None
+
+
+def test_zunionstore_into_a_waited_key_serves(server, r):
+    t = bg(server, "bzpopmax", ["dest"], 0)
+    wait_blocked(r, 1)
+    r.zadd("src", {"x": 1, "y": 2})
+    r.zunionstore("dest", ["src"])
+    t.join(10)
+    assert t.result == (b"dest", b"y", 2.0)
+
+
+def test_bzmpop(server, r):
+    r.zadd("zm2", {"a": 1, "b": 2, "c": 3})
+    assert r.execute_command("BZMPOP", 0, 2, "zm1", "zm2", "MAX", "COUNT", 2) == \
+        [b"zm2", [[b"c", b"3"], [b"b", b"2"]]]
+    t = bg(server, "execute_command", "BZMPOP", 0, 1, "zm3", "MIN")
+    wait_blocked(r, 1)
+    r.zadd("zm3", {"q": 9})
+    t.join(10)
+    assert t.result == [b"zm3", [[b"q", b"9"]]]
+    assert r.execute_command("BZMPOP", 0.05, 1, "zm9", "MIN") is None
+
+
+@pytest.mark.parametrize("args,err", [
+    (("BZPOPMIN", "k", "x"), "ERR timeout is not a float or out of range"),
+    (("BZMPOP", "-1", "1", "k", "MIN"), "ERR timeout is negative"),
+    (("BZMPOP", "0", "0", "k", "MIN"), "ERR numkeys should be greater than 0"),
+    (("BZMPOP", "0", "1", "k", "MIDDLE"), "ERR syntax error"),
+    (("BLMPOP", "0", "1", "k", "UP"), "ERR syntax error"),
+])
+def test_blocking_zset_and_mpop_errors(c, args, err):
+    reply = c.cmd(*args)
+    assert getattr(reply, "msg", None) == err, reply
+
+
+def test_bzpopmin_resp3_shape(server, r):
+    r.zadd("r3", {"m": 2.5})
+    c = RawConn(server.port)
+    assert c.cmd("HELLO", "3")
+    assert c.cmd("BZPOPMIN", "r3", "0") == [b"r3", b"m", 2.5]
+    c.close()
