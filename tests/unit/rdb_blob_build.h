@@ -22,7 +22,7 @@ struct tbuf {
     size_t len, cap;
 };
 
-static void tb_put(struct tbuf *b, const void *p, size_t n)
+static inline void tb_put(struct tbuf *b, const void *p, size_t n)
 {
     if (b->cap - b->len < n) {
         size_t cap = b->cap ? b->cap : 64;
@@ -36,19 +36,19 @@ static void tb_put(struct tbuf *b, const void *p, size_t n)
     b->len += n;
 }
 
-static void tb_byte(struct tbuf *b, unsigned c)
+static inline void tb_byte(struct tbuf *b, unsigned c)
 {
     unsigned char x = (unsigned char)c;
     tb_put(b, &x, 1);
 }
 
-static void tb_le(struct tbuf *b, uint64_t v, int n)
+static inline void tb_le(struct tbuf *b, uint64_t v, int n)
 {
     for (int i = 0; i < n; i++)
         tb_byte(b, (unsigned)(v >> (8 * i)) & 0xff);
 }
 
-static void tb_set_le(unsigned char *p, uint64_t v, int n)
+static inline void tb_set_le(unsigned char *p, uint64_t v, int n)
 {
     for (int i = 0; i < n; i++)
         p[i] = (unsigned char)(v >> (8 * i));
@@ -57,7 +57,7 @@ static void tb_set_le(unsigned char *p, uint64_t v, int n)
 /* ---- ziplist ---- */
 
 /* One entry's <encoding><data> (without prevlen) into e. */
-static void zl_encode(struct tbuf *e, const char *s, size_t n)
+static inline void zl_encode(struct tbuf *e, const char *s, size_t n)
 {
     long long v;
     if (n <= 20 && resp_str2ll(s, n, &v)) {
@@ -95,7 +95,7 @@ static void zl_encode(struct tbuf *e, const char *s, size_t n)
 }
 
 /* A ziplist of n strings (lens may be NULL: strlen). */
-static struct tbuf zl_build(const char *const *el, const size_t *lens, size_t n)
+static inline struct tbuf zl_build(const char *const *el, const size_t *lens, size_t n)
 {
     struct tbuf b = {0};
     tb_le(&b, 0, 4);
@@ -124,7 +124,7 @@ static struct tbuf zl_build(const char *const *el, const size_t *lens, size_t n)
 
 /* ---- listpack ---- */
 
-static void lp_backlen(struct tbuf *b, size_t l)
+static inline void lp_backlen(struct tbuf *b, size_t l)
 {
     size_t n = l < 128 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
     for (size_t i = 0; i < n; i++) {
@@ -133,7 +133,7 @@ static void lp_backlen(struct tbuf *b, size_t l)
     }
 }
 
-static struct tbuf lp_build(const char *const *el, const size_t *lens, size_t n)
+static inline struct tbuf lp_build(const char *const *el, const size_t *lens, size_t n)
 {
     struct tbuf b = {0};
     tb_le(&b, 0, 4);
@@ -187,7 +187,7 @@ static struct tbuf lp_build(const char *const *el, const size_t *lens, size_t n)
 
 /* ---- intset ---- */
 
-static struct tbuf is_build(const int64_t *v, size_t n)
+static inline struct tbuf is_build(const int64_t *v, size_t n)
 {
     int enc = 2;
     for (size_t i = 0; i < n; i++) {
@@ -206,7 +206,7 @@ static struct tbuf is_build(const int64_t *v, size_t n)
 
 /* ---- zipmap ---- */
 
-static void zm_len(struct tbuf *b, size_t l)
+static inline void zm_len(struct tbuf *b, size_t l)
 {
     if (l < 254) {
         tb_byte(b, (unsigned)l);
@@ -217,7 +217,7 @@ static void zm_len(struct tbuf *b, size_t l)
 }
 
 /* Pairs: kv[2i] field, kv[2i+1] value; `spare` free bytes after each value. */
-static struct tbuf zm_build(const char *const *kv, size_t pairs, unsigned spare)
+static inline struct tbuf zm_build(const char *const *kv, size_t pairs, unsigned spare)
 {
     struct tbuf b = {0};
     tb_byte(&b, pairs < 254 ? (unsigned)pairs : 254);

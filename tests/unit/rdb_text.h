@@ -190,7 +190,7 @@ static inline int rt_parse_file(const char *path, struct rt_set *set)
         for (char *s = strtok(line, " "); s && nt < 8; s = strtok(NULL, " "))
             tok[nt++] = s;
         struct rt_str el = {0};
-        if (strcmp(tok[0], "key") == 0 && nt == 7) {
+        if (strcmp(tok[0], "key") == 0 && nt == 6) {
             k = rt_add_key(set);
             k->db = strtoull(tok[1], NULL, 10);
             k->kind = -1;
