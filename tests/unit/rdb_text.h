@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "persistence/rdb_read.h"
+#include "persistence/rdb_write.h"
 #include "server/core/mem.h"
 
 struct rt_key {
@@ -376,6 +377,49 @@ static inline void rt_diff(const char *got, const char *want, char *out, size_t 
     int gl = (int)strcspn(g, "\n"), wl = (int)strcspn(w, "\n");
     snprintf(out, cap, "line %ld:\n    got  %.*s\n    want %.*s", line, gl > 200 ? 200 : gl, g,
              wl > 200 ? 200 : wl, w);
+}
+
+/* ---- writing a dataset with our writer ---- */
+
+/* Encode every key of set (sorted by db on the way) as Redis writes plain
+ * encodings: per database SELECTDB and RESIZEDB, then STRING, LIST (1),
+ * SET (2), ZSET_2 (5) or HASH (4) records.  flush (may be NULL) is called
+ * whenever the buffer is worth writing out. */
+static inline void rt_encode(struct rt_set *set, struct rdb_buf *b,
+                             void (*flush)(struct rdb_buf *, void *), void *ctx)
+{
+    static const int type_of[] = {RDB_TYPE_STRING, RDB_TYPE_LIST, RDB_TYPE_SET,
+                                  RDB_TYPE_ZSET_2, RDB_TYPE_HASH};
+    free(rt_render(set, 0)); /* sorts keys and elements */
+    for (size_t i = 0; i < set->n; i++) {
+        struct rt_key *k = &set->k[i];
+        if (i == 0 || set->k[i - 1].db != k->db) {
+            uint64_t keys = 0, expires = 0;
+            for (size_t j = i; j < set->n && set->k[j].db == k->db; j++)
+                keys++, expires += set->k[j].expire != RDB_NO_EXPIRE;
+            rdb_put_select_db(b, k->db);
+            rdb_put_resize_db(b, keys, expires);
+        }
+        rdb_put_key(b, (enum rdb_type)type_of[k->kind], k->name, k->nlen, k->expire);
+        if (k->kind != RDB_KIND_STRING)
+            rdb_put_len(b, k->nel);
+        for (size_t j = 0; j < k->nel; j++) {
+            /* Element lines are "v x", "z m score", "h f v", tokens escaped. */
+            char *line = xstrdup(k->el[j]);
+            char *t1 = strtok(line + 2, " "), *t2 = strtok(NULL, " ");
+            long n1 = rt_unescape(t1);
+            rdb_put_string(b, t1, (size_t)n1);
+            if (k->kind == RDB_KIND_ZSET) {
+                rdb_put_double(b, strtod(t2, NULL));
+            } else if (k->kind == RDB_KIND_HASH) {
+                long n2 = rt_unescape(t2);
+                rdb_put_string(b, t2, (size_t)n2);
+            }
+            free(line);
+            if (flush && rdb_buf_full(b))
+                flush(b, ctx);
+        }
+    }
 }
 
 #endif
