@@ -178,7 +178,7 @@ static int emit_entries(struct reader *r, const struct sbuf *blob, blob_next_fn 
 }
 
 /* Types whose value is one string holding a blob. */
-static int read_blob(struct reader *r, int type, uint64_t at)
+static int read_blob(struct reader *r, int type)
 {
     char err[RDB_BLOB_ERRLEN];
     const char *why;
@@ -299,6 +299,6 @@ int rdbr_read_value(struct reader *r, int type, uint64_t at)
     case RDB_TYPE_LIST_QUICKLIST: case RDB_TYPE_LIST_QUICKLIST_2:
         return read_quicklist(r, type, at);
     default:
-        return read_blob(r, type, at);
+        return read_blob(r, type);
     }
 }

@@ -190,6 +190,8 @@ static inline int rt_parse_file(const char *path, struct rt_set *set)
         int nt = 0;
         for (char *s = strtok(line, " "); s && nt < 8; s = strtok(NULL, " "))
             tok[nt++] = s;
+        if (nt == 0)
+            continue; /* blank but for spaces */
         struct rt_str el = {0};
         if (strcmp(tok[0], "key") == 0 && nt == 6) {
             k = rt_add_key(set);
