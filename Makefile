@@ -123,10 +123,11 @@ tsan-test: build/tsan/cachet-server
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/bin/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 # Fuzz targets link only pure code: the parsers in protocol/, the compact
-# encodings in server/types/, the RDB format library in persistence/, and
-# the allocator wrappers they use.
-FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(wildcard protocol/*.c server/types/*.c persistence/*.c) \
-              server/core/mem.c)
+# encodings in server/types/ (not the t_*.c type glue, which reads the
+# server's config), the RDB format library in persistence/, and the
+# allocator wrappers they use.
+FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(wildcard protocol/*.c persistence/*.c) \
+              $(filter-out server/types/t_%.c,$(wildcard server/types/*.c)) server/core/mem.c)
 .SECONDARY: $(FUZZ_OBJ)
 
 build/fuzz/bin/%: tests/fuzz/%.c $(FUZZ_OBJ)
