@@ -94,6 +94,12 @@ build/unit/%: tests/unit/%.c $(LIBOBJ_asan) tests/unit/unit.h
 
 UNIT_BINS := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
 
+# The RDB tests share header-only helpers; build/unit/rdb_tool (the RDB test
+# driver the integration test runs) is built by the same pattern rule.
+RDB_TEST_HDRS := tests/unit/rdb_text.h tests/unit/rdb_blob_build.h
+build/unit/test_rdb build/unit/test_rdb_codec build/unit/test_rdb_golden \
+build/unit/rdb_tool: $(RDB_TEST_HDRS)
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
@@ -117,9 +123,12 @@ tsan-test: build/tsan/cachet-server
 
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/bin/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-# Fuzz targets link only pure code: the parsers in protocol/, and the compact
-# encodings in server/types/ with the allocator wrappers they use.
-FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(wildcard protocol/*.c server/types/*.c) server/core/mem.c)
+# Fuzz targets link only pure code: the parsers in protocol/, the compact
+# encodings in server/types/ (not the t_*.c type glue, which reads the
+# server's config), the RDB format library in persistence/, and the
+# allocator wrappers they use.
+FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(wildcard protocol/*.c persistence/*.c) \
+              $(filter-out server/types/t_%.c,$(wildcard server/types/*.c)) server/core/mem.c)
 .SECONDARY: $(FUZZ_OBJ)
 
 build/fuzz/bin/%: tests/fuzz/%.c $(FUZZ_OBJ)
