@@ -124,7 +124,7 @@ server_argv() {
         # Real Redis (or validation mode): no persistence, no --threads.
         ARGV+=(--save "" --appendonly no --dir "$WORK")
     else
-        ARGV+=(--memcache-port 0 --threads 1)
+        ARGV+=(--memcache-port 0 --threads 1 --save "")
         add_cachet_args
     fi
     if [ $# -ge 4 ]; then ARGV+=(--maxmemory "$3" --maxmemory-policy "$4"); fi

@@ -106,7 +106,7 @@ def server_argv(binary, mcport, rport, threads, mem_mb, extra):
         return argv + ["-U", "0", "-l", HOST, "-p", str(mcport), "-t", str(threads),
                        "-m", str(mem_mb)]
     return [binary, "--port", str(rport), "--bind", HOST, "--threads", str(threads),
-            "--memcache-port", str(mcport)] + extra
+            "--memcache-port", str(mcport), "--save", ""] + extra
 
 
 def stat_int(stats, name):

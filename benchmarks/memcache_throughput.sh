@@ -106,7 +106,7 @@ server_argv() {
     if is_memcached "$bin"; then
         ARGV=("$bin" "${memcached_user[@]}" -U 0 -l "$HOST" -p "$mcport" -t "$threads" -m "$MEMCACHED_MEM")
     else
-        ARGV=("$bin" --port "$rport" --bind "$HOST" --threads "$threads" --memcache-port "$mcport")
+        ARGV=("$bin" --port "$rport" --bind "$HOST" --threads "$threads" --memcache-port "$mcport" --save "")
         add_cachet_args
     fi
 }

@@ -124,7 +124,7 @@ def server_argv(binary, port, threads, workdir, extra):
     else:
         if threads is not None:
             argv += ["--threads", str(threads)]
-        argv += ["--memcache-port", "0"]  # not measured here; frees 11211
+        argv += ["--memcache-port", "0", "--save", ""]  # not measured here; frees 11211
         argv += extra
     return argv
 

@@ -149,7 +149,7 @@ server_argv() {
         # Real Redis (or validation mode): no persistence, no --threads.
         ARGV+=(--save "" --appendonly no --dir "$WORK")
     else
-        ARGV+=(--threads 1 --memcache-port 0)
+        ARGV+=(--threads 1 --memcache-port 0 --save "")
         add_cachet_args
     fi
     [ "$maxmem" != 0 ] && ARGV+=(--maxmemory "$maxmem")

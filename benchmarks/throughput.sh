@@ -87,7 +87,7 @@ server_argv() {
         ARGV+=(--save "" --appendonly no --dir "$WORK")
     else
         # the memcached port is off: several servers run side by side
-        ARGV+=(--threads "$threads" --memcache-port 0)
+        ARGV+=(--threads "$threads" --memcache-port 0 --save "")
         add_cachet_args
     fi
 }

@@ -15,6 +15,7 @@
 #include "server/commands/command.h"
 #include "server/commands/info.h"
 #include "server/core/config.h"
+#include "persistence/snapshot.h"
 #include "server/core/lazyfree.h"
 #include "server/core/lifecycle.h"
 #include "server/core/log.h"
@@ -135,6 +136,7 @@ int main(int argc, char **argv)
     command_table_init();
     info_init();
     lazyfree_start();
+    snapshot_init();
 
     int lfds[16], protos[16];
     int nl = listeners_open(cfg.bind, (int)cfg.port, (int)cfg.tcp_backlog, lfds, 8);
@@ -162,13 +164,33 @@ int main(int argc, char **argv)
     if (cfg.memcache_port > 0)
         log_notice("Serving the memcached protocol on port %lld", cfg.memcache_port);
 
-    int sig = 0;
-    sigwait(&sigs, &sig);
-    if (server_shutdown_requested())
-        log_warning("Shutdown requested by a client.");
-    else
+    /* Clients connecting while the snapshot loads get -LOADING. */
+    char path[4096], err[512];
+    config_copy_string("dbfilename", path, sizeof(path));
+    if (snapshot_load(path, err, sizeof(err)) != 0) {
+        log_warning("Fatal error loading the DB (%s): %s. Exiting.", path, err);
+        workers_stop();
+        snapshot_deinit();
+        return 1;
+    }
+
+    for (;;) {
+        int sig = 0;
+        sigwait(&sigs, &sig);
+        if (server_shutdown_requested()) { /* SHUTDOWN saved already if it had to */
+            log_warning("Shutdown requested by a client.");
+            break;
+        }
         log_warning("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        if (!snapshot_has_savepoints())
+            break;
+        log_notice("Saving the final RDB snapshot before exiting.");
+        if (snapshot_save_sync(1, err, sizeof(err)) == 0)
+            break;
+        log_warning("Error trying to save the DB, can't exit.");
+    }
     workers_stop();
+    snapshot_deinit();
     lazyfree_stop();
     listeners_close(lfds, nl);
     if (cfg.pidfile && cfg.pidfile[0])

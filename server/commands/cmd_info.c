@@ -13,6 +13,7 @@
 
 #include "eviction/maxmemory.h"
 #include "eviction/policy.h"
+#include "persistence/snapshot.h"
 #include "server/commands/command.h"
 #include "server/commands/info.h"
 #include "server/core/clock.h"
@@ -128,6 +129,11 @@ static size_t dataset_bytes(uint64_t *dirty);
 static size_t used_memory(void)
 {
     return mem_startup + dataset_bytes(NULL) + clients_bytes();
+}
+
+size_t info_used_memory(void)
+{
+    return used_memory();
 }
 
 void info_reset_stats(void)
@@ -306,21 +312,45 @@ static void section_memory(struct text *t)
 
 static void section_persistence(struct text *t)
 {
-    uint64_t dirty;
-    dataset_bytes(&dirty);
+    struct snapshot_status st;
+    snapshot_status(&st);
+    struct load_status ld;
+    snapshot_load_status(&ld);
+    int loading = snapshot_loading();
+    int64_t now_ms = clock_wall_ms();
+    tprintf(t, "# Persistence\r\nloading:%d\r\nasync_loading:0\r\n", loading);
+    if (loading) {
+        double perc = ld.total_bytes ? 100.0 * (double)ld.loaded_bytes / (double)ld.total_bytes : 0;
+        int64_t elapsed = now_ms / 1000 - ld.start_s;
+        long long eta = ld.loaded_bytes && elapsed > 0
+                            ? (long long)((double)(ld.total_bytes - ld.loaded_bytes) /
+                                          ((double)ld.loaded_bytes / (double)elapsed))
+                            : 1;
+        tprintf(t,
+                "loading_start_time:%lld\r\nloading_total_bytes:%llu\r\n"
+                "loading_rdb_used_mem:0\r\nloading_loaded_bytes:%llu\r\n"
+                "loading_loaded_perc:%.2f\r\nloading_eta_seconds:%lld\r\n",
+                (long long)ld.start_s, (unsigned long long)ld.total_bytes,
+                (unsigned long long)ld.loaded_bytes, perc, eta);
+    }
     tprintf(t,
-            "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
+            "current_cow_peak:0\r\n"
             "current_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"
             "current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n"
-            "rdb_changes_since_last_save:%llu\r\nrdb_bgsave_in_progress:0\r\n"
-            "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:ok\r\n"
-            "rdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\n"
-            "rdb_last_cow_size:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n"
+            "rdb_changes_since_last_save:%llu\r\nrdb_bgsave_in_progress:%d\r\n"
+            "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\n"
+            "rdb_last_bgsave_time_sec:%lld\r\nrdb_current_bgsave_time_sec:%lld\r\n"
+            "rdb_saves:%llu\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:%llu\r\n"
+            "rdb_last_load_keys_loaded:%llu\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n"
             "aof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
             "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n"
             "aof_rewrites:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
             "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-            (unsigned long long)dirty, (long long)(server_start_ms() / 1000));
+            (unsigned long long)st.changes_since_save, st.in_progress, (long long)st.last_save_s,
+            st.last_ok ? "ok" : "err", (long long)st.last_duration_s,
+            st.in_progress ? (long long)((now_ms - st.current_start_ms) / 1000) : -1LL,
+            (unsigned long long)st.saves, (unsigned long long)ld.keys_expired,
+            (unsigned long long)ld.keys_loaded);
 }
 
 static void section_stats(struct text *t)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "persistence/snapshot.h"
 #include "server/commands/command.h"
 #include "server/commands/info.h"
 #include "server/core/clock.h"
@@ -128,8 +129,33 @@ void cmd_time(struct cmd_ctx *c)
 
 void cmd_lastsave(struct cmd_ctx *c)
 {
-    /* No snapshot has been written: Redis reports the start time then. */
-    resp_int(c->w, server_start_ms() / 1000);
+    struct snapshot_status st;
+    snapshot_status(&st); /* the start time until a save succeeds, as Redis */
+    resp_int(c->w, st.last_save_s);
+}
+
+void cmd_save(struct cmd_ctx *c)
+{
+    char err[300];
+    if (snapshot_save_sync(0, err, sizeof(err)) != 0) {
+        ctx_error(c, err);
+        return;
+    }
+    ctx_ok(c);
+}
+
+void cmd_bgsave(struct cmd_ctx *c)
+{
+    if (c->argc == 2 && !ctx_arg_is(c, 1, "schedule")) {
+        ctx_error(c, ERR_SYNTAX);
+        return;
+    }
+    char err[300];
+    int rc = snapshot_bgsave(c->in_exec, err, sizeof(err));
+    if (rc < 0)
+        ctx_error(c, err);
+    else
+        resp_simple(c->w, rc ? "Background saving scheduled" : "Background saving started");
 }
 
 /* FLUSHDB/FLUSHALL accept ASYNC or SYNC and behave alike: with every shard
@@ -213,12 +239,17 @@ void cmd_shutdown(struct cmd_ctx *c)
             ctx_error(c, "ERR No shutdown in progress.");
         return;
     }
-    if (save == 1) {
-        /* No snapshot writer until persistence lands (issue 6): refuse
-         * rather than exit without the save the client asked for. */
-        log_warning("SHUTDOWN SAVE refused: this build cannot write snapshots yet");
-        ctx_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
-        return;
+    /* Save first (explicitly, or because save points are set), so a
+     * failure can still be answered and the server kept running, as Redis
+     * does; the snapshot is the dataset at this moment. */
+    if (save || (!nosave && snapshot_has_savepoints())) {
+        log_warning("Saving the final RDB snapshot before exiting.");
+        char err[300];
+        if (snapshot_save_sync(1, err, sizeof(err)) != 0) {
+            log_warning("Error trying to save the DB, can't exit.");
+            ctx_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+            return;
+        }
     }
     log_warning("User requested shutdown...");
     c->cl->flags |= CL_CLOSE_ASAP;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "eviction/maxmemory.h"
+#include "persistence/snapshot.h"
 #include "server/commands/blocking.h"
 #include "server/core/clock.h"
 #include "server/core/mem.h"
@@ -140,6 +141,12 @@ void dispatch_execute(struct cmd_ctx *c)
             shard_lock_set(wk->shard_idx, nshards);
             locked = 1;
         }
+        if (cmd->flags & CMD_WRITE) { /* a snapshot in progress keeps its copy */
+            if (locked)
+                snapshot_guard_set(wk->shard_idx, nshards);
+            else if (all)
+                snapshot_guard_all();
+        }
     }
     int64_t t0 = clock_mono_us();
     cmd->proc(c);
@@ -203,6 +210,16 @@ void dispatch_command(struct client *cl, int argc, const char **argv, const size
     if (!cl->authenticated && !(cmd->flags & CMD_NOAUTH)) {
         STAT_INC(wk->stats.cmds[cmd->id].rejected);
         reject(&c, ERR_NOAUTH);
+        return;
+    }
+    if (snapshot_loading() && !(cmd->flags & CMD_LOADING)) {
+        STAT_INC(wk->stats.cmds[cmd->id].rejected);
+        reject(&c, "LOADING Redis is loading the dataset in memory");
+        return;
+    }
+    if (((cmd->flags & CMD_WRITE) || cmd->proc == cmd_ping) && snapshot_writes_refused()) {
+        STAT_INC(wk->stats.cmds[cmd->id].rejected);
+        reject(&c, ERR_MISCONF);
         return;
     }
     if (oom_applies(cl, cmd) && maxmemory_exceeded() &&

@@ -45,6 +45,12 @@
     "ERR A queue-based maxmemory policy (allkeys-s3fifo, allkeys-sieve) is selected, idle "   \
     "time not tracked."
 #define ERR_TIMEOUT_NEG "ERR timeout is negative"
+#define ERR_MISCONF                                                                             \
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "  \
+    "to disk. Commands that may modify the data set are disabled, because this instance is "    \
+    "configured to report errors during writes if RDB snapshotting fails "                      \
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "  \
+    "RDB error."
 
 /* shared by the collection families */
 #define ERR_POSITIVE "ERR value is out of range, must be positive"

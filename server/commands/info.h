@@ -3,6 +3,7 @@
 #ifndef CACHET_INFO_H
 #define CACHET_INFO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 void info_init(void);
@@ -10,5 +11,7 @@ void info_init(void);
  * instantaneous_* rates and tracks the memory peak. */
 void info_sample(int64_t now_ms);
 void info_reset_stats(void);
+/* used_memory as INFO reports it. */
+size_t info_used_memory(void);
 
 #endif

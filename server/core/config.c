@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "eviction/policy.h"
+#include "persistence/snapshot.h"
 #include "protocol/resp_parse.h"
 #include "server/core/log.h"
 #include "server/core/mem.h"
@@ -33,6 +34,10 @@ enum cfg_type { C_BOOL, C_INT, C_MEM, C_STR, C_ENUM, C_OBUF };
  * Cachet cannot yet (it would have to rebind listeners), so it validates,
  * then refuses as immutable. */
 #define F_NOT_YET_LIVE 4
+/* Redis 7's protected configs (enable-protected-configs no): settable in
+ * the file and on the command line, never by CONFIG SET, so a client
+ * cannot point SAVE at a file of its choosing. */
+#define F_PROTECTED 8
 
 struct cfg_opt {
     const char *name;
@@ -59,6 +64,18 @@ static const char *apply_loglevel(void)
 static const char *apply_policy(void)
 {
     evict_policy_set((enum evict_policy)cfg.maxmemory_policy);
+    return NULL;
+}
+
+static const char *apply_save(void)
+{
+    return snapshot_set_savepoints(cfg.save ? cfg.save : "");
+}
+
+static const char *apply_dbfilename(void)
+{
+    if (!cfg.dbfilename || !cfg.dbfilename[0] || strchr(cfg.dbfilename, '/'))
+        return "dbfilename can't be a path, just a filename";
     return NULL;
 }
 
@@ -89,7 +106,15 @@ static struct cfg_opt opts[] = {
     {"loglevel", NULL, C_ENUM, 0, &cfg.loglevel, "notice", 0, 0, loglevels, apply_loglevel, 0},
     {"logfile", NULL, C_STR, F_IMMUTABLE, &cfg.logfile, "", 0, 0, NULL, NULL, 0},
     {"pidfile", NULL, C_STR, F_IMMUTABLE, &cfg.pidfile, "", 0, 0, NULL, NULL, 0},
-    {"dir", NULL, C_STR, 0, &cfg.dir, "./", 0, 0, NULL, apply_dir, 0},
+    {"dir", NULL, C_STR, F_PROTECTED, &cfg.dir, "./", 0, 0, NULL, apply_dir, 0},
+    {"save", NULL, C_STR, 0, &cfg.save, "3600 1 300 100 60 10000", 0, 0, NULL, apply_save, 0},
+    {"dbfilename", NULL, C_STR, F_PROTECTED, &cfg.dbfilename, "dump.rdb", 0, 0, NULL,
+     apply_dbfilename,
+     0},
+    {"rdbcompression", NULL, C_BOOL, 0, &cfg.rdbcompression, "yes", 0, 0, NULL, NULL, 0},
+    {"rdbchecksum", NULL, C_BOOL, 0, &cfg.rdbchecksum, "yes", 0, 0, NULL, NULL, 0},
+    {"stop-writes-on-bgsave-error", NULL, C_BOOL, 0, &cfg.stop_writes_on_bgsave_error, "yes", 0,
+     0, NULL, NULL, 0},
     {"daemonize", NULL, C_BOOL, F_IMMUTABLE, &cfg.daemonize, "no", 0, 0, NULL, NULL, 0},
     {"memcache-port", NULL, C_INT, F_IMMUTABLE, &cfg.memcache_port, "11211", 0, 65535, NULL, NULL,
      0},
@@ -319,7 +344,7 @@ static int apply_line(const char *line, size_t len, const char *file, int lineno
         reason = "Unbalanced quotes in configuration line";
     } else if (argc > 0) {
         struct cfg_opt *o = find_opt(tmp + argv[0].off, argv[0].len);
-        int multi = o && (o->type == C_OBUF || o->ptr == &cfg.bind);
+        int multi = o && (o->type == C_OBUF || o->ptr == &cfg.bind || o->ptr == &cfg.save);
         if (!o || argc < 2 || (!multi && argc != 2)) {
             reason = "Bad directive or wrong number of arguments";
         } else {
@@ -482,6 +507,12 @@ const char *config_set(int n, const char **names, const size_t *nlens, const cha
                      (int)nlens[i], names[i]);
             return err;
         }
+        if (found[i]->flags & F_PROTECTED) {
+            snprintf(err, errcap,
+                     "ERR CONFIG SET failed (possibly related to argument '%.*s') - can't set protected config",
+                     (int)nlens[i], names[i]);
+            return err;
+        }
     }
     pthread_mutex_lock(&config_lock);
     /* Validate everything first so a bad pair changes nothing. */
@@ -548,6 +579,15 @@ int config_auth_required(void)
     int req = cfg.requirepass && cfg.requirepass[0];
     pthread_mutex_unlock(&config_lock);
     return req;
+}
+
+void config_copy_string(const char *name, char *buf, size_t cap)
+{
+    pthread_mutex_lock(&config_lock);
+    struct cfg_opt *o = find_opt(name, strlen(name));
+    const char *v = o && o->type == C_STR ? *(char **)o->ptr : NULL;
+    snprintf(buf, cap, "%s", v ? v : "");
+    pthread_mutex_unlock(&config_lock);
 }
 
 int config_check_password(const char *pass, size_t len)

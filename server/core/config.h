@@ -35,6 +35,11 @@ struct config {
     char *logfile;
     char *pidfile;
     char *dir;
+    char *save;       /* "<seconds> <changes> ..." or "" (persistence/snapshot.h) */
+    char *dbfilename;
+    long long rdbcompression;
+    long long rdbchecksum;
+    long long stop_writes_on_bgsave_error;
     long long daemonize;
     long long memcache_port;  /* 0 = off */
     long long max_item_size;  /* memcached's -I */
@@ -78,6 +83,8 @@ int config_rewrite(char *err, size_t errcap);
 char *config_get_string(const char *name);
 /* 1 if pass equals requirepass (constant time); requirepass "" = no auth. */
 int config_check_password(const char *pass, size_t len);
+/* Copy a string option's current value (under the config lock). */
+void config_copy_string(const char *name, char *buf, size_t cap);
 int config_auth_required(void);
 
 #endif

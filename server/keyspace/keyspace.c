@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "eviction/policy.h"
+#include "persistence/snapshot.h"
 #include "server/core/clock.h"
 #include "server/core/mem.h"
 
@@ -268,6 +269,7 @@ uint64_t ks_expire_slice(struct shard *s, int64_t now_ms, int64_t budget_us, int
                 uint64_t h = ht_hash(key, klen);
                 struct ht_pos pos;
                 if (ht_find(&d->ht, key, klen, h, &pos)) {
+                    snapshot_guard(s);
                     shard_signal_key(s, db, key, klen, h);
                     drop(s, d, &pos);
                     expired++;

@@ -68,6 +68,7 @@ struct shard {
     uint64_t cas_seq; /* memcached CAS uniques handed out by this shard */
     struct brec *bhead, *btail; /* clients blocked on keys here (blocked.h) */
     uint32_t nblocked;
+    int snap_pending; /* a snapshot still needs this shard as it was (snapshot.h) */
 } __attribute__((aligned(64)));
 
 int keyspace_init(int nshards, int databases);

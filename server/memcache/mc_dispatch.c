@@ -3,6 +3,7 @@
  * mc_ops.c, stats in mc_stats.c.  Each request locks only the shard of the
  * key it touches (a multi-key get locks one key at a time, as memcached's
  * get is not atomic across keys either). */
+#include "persistence/snapshot.h"
 #include "server/memcache/mc_dispatch.h"
 
 #include <stdio.h>
@@ -36,6 +37,7 @@ void mc_reply(struct mc_ctx *m, const char *s)
 static void flush_db0_now(void)
 {
     shard_lock_all();
+    snapshot_guard_all();
     for (uint32_t i = 0; i < ks_nshards(); i++)
         ks_flush_db_locked(ks_shard(i), MC_DB);
     shard_unlock_all();
@@ -78,6 +80,7 @@ static void cmd_retrieve(struct mc_ctx *m, const struct mc_request *r)
         key_init(&k, m->buf + r->keys[i].off, r->keys[i].len);
         struct mc_item it;
         shard_lock(k.s);
+        snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
         int hit = mc_lookup(&m->env, &k, with_cas, 1, &it);
         /* an exptime already past still returns the value, then the item
          * is gone: reply before the touch frees it */
@@ -109,6 +112,7 @@ static void cmd_store(struct mc_ctx *m, const struct mc_request *r)
     mc_key(r, m->buf, &k);
     maxmemory_make_room(&m->env, &m->cl->wk->rnd, &m->cl->wk->stats.evicted);
     shard_lock(k.s);
+    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
     enum mc_result res = mc_store(&m->env, &k, modes[r->cmd], 0, m->buf + r->data.off,
                                   r->data.len, r->flags, mc_exptime_ms(r->exptime, m->env.now_ms),
                                   r->cas, NULL);
@@ -141,6 +145,7 @@ static void cmd_delete(struct mc_ctx *m, const struct mc_request *r)
     struct key k;
     mc_key(r, m->buf, &k);
     shard_lock(k.s);
+    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
     enum mc_result res = mc_delete(&m->env, &k);
     shard_unlock(k.s);
     STAT_INC(*(res == MC_DELETED ? &m->st->delete_hits : &m->st->delete_misses));
@@ -155,6 +160,7 @@ static void cmd_arith(struct mc_ctx *m, const struct mc_request *r)
     mc_key(r, m->buf, &k);
     uint64_t v = 0;
     shard_lock(k.s);
+    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
     enum mc_result res = mc_incr(&m->env, &k, decr, r->delta, &v);
     shard_unlock(k.s);
     if (res == MC_NOT_FOUND)
@@ -180,6 +186,7 @@ static void cmd_touch(struct mc_ctx *m, const struct mc_request *r)
     mc_key(r, m->buf, &k);
     struct mc_item it;
     shard_lock(k.s);
+    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
     int hit = mc_lookup(&m->env, &k, 0, 0, &it);
     if (hit)
         mc_touch(&m->env, &k, &it, mc_exptime_ms(r->exptime, m->env.now_ms));
@@ -269,6 +276,7 @@ static void drop_key(struct mc_ctx *m, const struct mc_request *r)
     struct key k;
     mc_key(r, m->buf, &k);
     shard_lock(k.s);
+    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
     ks_delete(&m->env, MC_DB, &k);
     shard_unlock(k.s);
 }
@@ -299,7 +307,9 @@ size_t mc_process_buffer(struct client *c, const char *buf, size_t len)
             return len;
         }
         m.buf = buf + pos;
-        if (st == MC_OK) {
+        if (st == MC_OK && snapshot_loading()) { /* as RESP's -LOADING */
+            obuf_append(&c->out, "SERVER_ERROR loading the dataset in memory\r\n", 44);
+        } else if (st == MC_OK) {
             run(&m, &r);
             STAT_INC(wk->stats.commands);
         } else if (st == MC_ERROR) {

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "eviction/maxmemory.h"
+#include "persistence/snapshot.h"
 #include "server/commands/blocking.h"
 #include "server/commands/command.h"
 #include "server/commands/errors.h"
@@ -198,6 +199,7 @@ static void housekeeping(struct worker *w)
     if (w->id == 0) {
         info_sample(w->now_ms);
         mc_flush_due(w->now_ms);
+        snapshot_tick(w->now_ms);
     }
 }
 

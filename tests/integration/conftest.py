@@ -44,7 +44,8 @@ class Server:
         else:
             # Off unless a test asks for it (a later --memcache-port wins):
             # many servers run at once and 11211 would collide.
-            cmd += ["--threads", str(threads), "--memcache-port", "0"]
+            # No save points (a test asks for them), like the Redis line.
+            cmd += ["--threads", str(threads), "--memcache-port", "0", "--save", ""]
             if SANITIZER == "tsan":
                 # TSan's lock-order checker tracks at most 64 held locks per
                 # thread; FLUSHALL/EXEC-all hold every shard lock.  32 shards

@@ -1,0 +1,226 @@
+/* rdb_restore.c - loading an RDB file into the keyspace at start-up: the
+ * glue between the pure decoder (rdb_read.h) and our types.  Each key is
+ * built outside the keyspace from the decoder's element stream, then
+ * stored under its shard's lock (workers are already serving -LOADING and
+ * INFO).  Expired keys are counted and dropped, empty collections skipped,
+ * duplicates refused, as Redis does. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "persistence/rdb_read.h"
+#include "persistence/snapshot.h"
+#include "server/core/clock.h"
+#include "server/core/log.h"
+#include "server/core/mem.h"
+#include "server/keyspace/keyspace.h"
+#include "server/types/quicklist.h"
+#include "server/types/t_hash.h"
+#include "server/types/t_list.h"
+#include "server/types/t_set.h"
+#include "server/types/t_zset.h"
+#include "server/types/types.h"
+
+static int loading;
+static struct load_status status; /* fields written with relaxed atomics */
+
+int snapshot_loading(void)
+{
+    return __atomic_load_n(&loading, __ATOMIC_ACQUIRE);
+}
+
+void snapshot_load_status(struct load_status *out)
+{
+    out->start_s = __atomic_load_n(&status.start_s, __ATOMIC_RELAXED);
+    out->total_bytes = __atomic_load_n(&status.total_bytes, __ATOMIC_RELAXED);
+    out->loaded_bytes = __atomic_load_n(&status.loaded_bytes, __ATOMIC_RELAXED);
+    out->keys_loaded = __atomic_load_n(&status.keys_loaded, __ATOMIC_RELAXED);
+    out->keys_expired = __atomic_load_n(&status.keys_expired, __ATOMIC_RELAXED);
+}
+
+struct loader {
+    int fd;
+    int64_t now_ms, next_log_ms;
+    int type;  /* T_* of the key being built */
+    void *obj;   /* its object (collections), or a copy of a string value */
+    size_t slen; /* that string's length */
+    char msg[160];
+};
+
+static ssize_t read_file(void *ctx, void *buf, size_t n)
+{
+    struct loader *l = ctx;
+    ssize_t r;
+    do
+        r = read(l->fd, buf, n);
+    while (r < 0 && errno == EINTR);
+    if (r > 0) {
+        uint64_t done = __atomic_add_fetch(&status.loaded_bytes, (uint64_t)r, __ATOMIC_RELAXED);
+        int64_t now = clock_wall_ms();
+        if (now >= l->next_log_ms) { /* a progress line every 2 s */
+            l->next_log_ms = now + 2000;
+            uint64_t total = status.total_bytes;
+            log_notice("Loading RDB: %.1f%% (%llu of %llu bytes, %llu keys)",
+                       total ? 100.0 * (double)done / (double)total : 0.0,
+                       (unsigned long long)done, (unsigned long long)total,
+                       (unsigned long long)status.keys_loaded);
+        }
+    }
+    return r;
+}
+
+static const char *on_select_db(void *ctx, uint64_t db)
+{
+    struct loader *l = ctx;
+    if (db >= (uint64_t)ks_ndb()) {
+        snprintf(l->msg, sizeof(l->msg),
+                 "the file uses database %llu but `databases` is %d",
+                 (unsigned long long)db, ks_ndb());
+        return l->msg;
+    }
+    return NULL;
+}
+
+static const char *on_begin(void *ctx, const struct rdb_key_info *k)
+{
+    struct loader *l = ctx;
+    if (k->db >= (uint64_t)ks_ndb())
+        return on_select_db(ctx, k->db);
+    l->slen = 0;
+    switch (k->kind) {
+    case RDB_KIND_STRING: l->type = T_STRING; l->obj = NULL; break;
+    case RDB_KIND_LIST: l->type = T_LIST; l->obj = list_create(); break;
+    case RDB_KIND_SET: l->type = T_SET; l->obj = set_create(); break;
+    case RDB_KIND_ZSET: l->type = T_ZSET; l->obj = zset_create(); break;
+    case RDB_KIND_HASH: l->type = T_HASH; l->obj = hash_create(); break;
+    }
+    return NULL;
+}
+
+static const char *on_string(void *ctx, const char *p, size_t n)
+{
+    struct loader *l = ctx;
+    free(l->obj);
+    l->obj = xmemdup(p, n); /* the value, until end() builds the entry */
+    l->slen = n;
+    return NULL;
+}
+
+static const char *on_list_item(void *ctx, const char *p, size_t n)
+{
+    struct loader *l = ctx;
+    ql_push(l->obj, QL_TAIL, p, n, list_fill());
+    return NULL;
+}
+
+static const char *on_set_member(void *ctx, const char *p, size_t n)
+{
+    struct loader *l = ctx;
+    return set_add(l->obj, p, n) ? NULL : "duplicate set member";
+}
+
+static const char *on_zset_member(void *ctx, const char *p, size_t n, double score)
+{
+    struct loader *l = ctx;
+    int out = 0;
+    double now;
+    if (!zset_add(l->obj, score, p, n, 0, &out, &now))
+        return "score is not a number (NaN)";
+    return out & ZADD_ADDED ? NULL : "duplicate sorted set member";
+}
+
+static const char *on_hash_field(void *ctx, const char *f, size_t fl, const char *v, size_t vl)
+{
+    struct loader *l = ctx;
+    return hash_set(l->obj, f, fl, v, vl) ? NULL : "duplicate hash field";
+}
+
+static void drop_partial(struct loader *l)
+{
+    if (l->type == T_STRING)
+        free(l->obj);
+    else if (l->obj)
+        type_ops_of(l->type)->destroy(l->obj);
+    l->obj = NULL;
+}
+
+static const char *on_end(void *ctx, const struct rdb_key_info *k)
+{
+    struct loader *l = ctx;
+    int64_t exp = k->expire_ms == RDB_NO_EXPIRE ? -1 : k->expire_ms;
+    size_t len = l->type == T_STRING ? l->slen : type_ops_of(l->type)->len(l->obj);
+    if ((exp >= 0 && exp <= l->now_ms) || (l->type != T_STRING && len == 0)) {
+        if (exp >= 0 && exp <= l->now_ms)
+            __atomic_add_fetch(&status.keys_expired, 1, __ATOMIC_RELAXED);
+        drop_partial(l);
+        return NULL;
+    }
+    struct entry *e = l->type == T_STRING
+                          ? entry_new_string(k->key, k->klen, l->obj, len, exp)
+                          : entry_new_obj(k->key, k->klen, l->type, l->obj, exp);
+    if (l->type == T_STRING)
+        free(l->obj);
+    l->obj = NULL;
+    struct key key;
+    key_init(&key, k->key, k->klen);
+    struct ks_env env = {l->now_ms, NULL};
+    shard_lock(key.s);
+    int dup = ks_lookup(&env, (int)k->db, &key, KS_NOTOUCH) != NULL;
+    if (!dup)
+        ks_store(&env, (int)k->db, &key, e);
+    shard_unlock(key.s);
+    if (dup) {
+        entry_free(e);
+        return "duplicate key";
+    }
+    __atomic_add_fetch(&status.keys_loaded, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+int snapshot_load(const char *path, char *err, size_t cap)
+{
+    struct loader l = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
+    if (l.fd < 0) {
+        if (errno == ENOENT)
+            return 0; /* nothing saved yet */
+        snprintf(err, cap, "can't open: %s", strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    uint64_t size = fstat(l.fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+    l.now_ms = clock_wall_ms();
+    l.next_log_ms = l.now_ms + 2000;
+    status = (struct load_status){l.now_ms / 1000, size, 0, 0, 0};
+    __atomic_store_n(&loading, 1, __ATOMIC_RELEASE);
+    log_notice("Loading RDB produced by %s (%llu bytes)", path, (unsigned long long)size);
+    static const struct rdb_sink sink = {
+        .select_db = on_select_db,
+        .begin = on_begin,
+        .string = on_string,
+        .list_item = on_list_item,
+        .set_member = on_set_member,
+        .zset_member = on_zset_member,
+        .hash_field = on_hash_field,
+        .end = on_end,
+    };
+    struct rdb_read_opts opts = {.input_size = size, .max_string = 0};
+    struct rdb_read_result res;
+    int rc = rdb_read(read_file, &l, &sink, &l, &opts, &res);
+    if (rc != 0)
+        drop_partial(&l);
+    close(l.fd);
+    __atomic_store_n(&loading, 0, __ATOMIC_RELEASE);
+    if (rc != 0) {
+        snprintf(err, cap, "%s", res.err.msg);
+        return -1;
+    }
+    snapshot_mark_clean();
+    log_notice("DB loaded from disk: %llu keys, %llu expired keys dropped, %.3f seconds",
+               (unsigned long long)status.keys_loaded, (unsigned long long)status.keys_expired,
+               (double)(clock_wall_ms() - l.now_ms) / 1000.0);
+    return 0;
+}

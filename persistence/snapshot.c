@@ -1,0 +1,426 @@
+/* snapshot.c - the snapshot thread, shard capture and save bookkeeping;
+ * see snapshot.h for the consistency argument. */
+#include "persistence/snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "persistence/crc64.h"
+#include "persistence/rdb_dump.h"
+#include "server/commands/info.h"
+#include "server/core/clock.h"
+#include "server/core/config.h"
+#include "server/core/log.h"
+#include "server/core/mem.h"
+
+/* RDB bytes of one captured shard, waiting to be written. */
+struct chunk {
+    struct chunk *next;
+    char *data;
+    size_t len;
+};
+
+#define MAX_SAVEPOINTS 16
+#define RETRY_DELAY_MS 5000 /* after a failed save, as Redis's CONFIG_BGSAVE_RETRY_DELAY */
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER; /* the thread: work to do */
+static pthread_cond_t done = PTHREAD_COND_INITIALIZER; /* SAVE callers: a save ended */
+static pthread_t thread;
+static int thread_running, stopping;
+static int requested, in_progress;
+static uint64_t finished; /* saves ended (ok or not), for SAVE waiters */
+static int last_ok = 1;
+static char last_err[256];
+static int64_t start_ms, last_save_s, last_try_ms, last_duration_s = -1;
+static uint64_t saves, dirty_at_start, dirty_at_save;
+static struct chunk *queue_head, *queue_tail; /* captured by writers */
+static struct { int64_t secs; uint64_t changes; } points[MAX_SAVEPOINTS];
+static int npoints;
+
+static uint64_t total_dirty(void)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < ks_nshards(); i++)
+        n += __atomic_load_n(&ks_shard(i)->dirty, __ATOMIC_RELAXED);
+    return n;
+}
+
+/* ---- capture ---- */
+
+static struct chunk *serialize(struct shard *s)
+{
+    struct rdb_buf b;
+    rdb_buf_init(&b, CFG(rdbcompression) ? RDB_COMPRESS : 0);
+    rdb_dump_shard(&b, s, clock_wall_ms());
+    struct chunk *c = xmalloc(sizeof(*c));
+    c->next = NULL;
+    c->len = b.len;
+    c->data = (char *)b.p; /* the chunk takes the bytes */
+    b.p = NULL;
+    rdb_buf_deinit(&b);
+    return c;
+}
+
+void snapshot_capture_locked(struct shard *s)
+{
+    struct chunk *c = serialize(s);
+    s->snap_pending = 0;
+    pthread_mutex_lock(&lock);
+    if (queue_tail)
+        queue_tail->next = c;
+    else
+        queue_head = c;
+    queue_tail = c;
+    pthread_mutex_unlock(&lock);
+}
+
+void snapshot_guard_set(const uint32_t *idx, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        snapshot_guard(ks_shard(idx[i]));
+}
+
+void snapshot_guard_all(void)
+{
+    for (uint32_t i = 0; i < ks_nshards(); i++)
+        snapshot_guard(ks_shard(i));
+}
+
+static struct chunk *take_queue(void)
+{
+    pthread_mutex_lock(&lock);
+    struct chunk *c = queue_head;
+    queue_head = queue_tail = NULL;
+    pthread_mutex_unlock(&lock);
+    return c;
+}
+
+/* ---- the file ---- */
+
+struct out {
+    int fd;
+    uint64_t crc;
+    int err; /* errno of the first failure */
+};
+
+static void out_write(struct out *o, const char *p, size_t n)
+{
+    o->crc = crc64(o->crc, p, n);
+    while (n && !o->err) {
+        ssize_t w = write(o->fd, p, n);
+        if (w < 0) {
+            if (errno != EINTR)
+                o->err = errno;
+            continue;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void out_chunks(struct out *o, struct chunk *c)
+{
+    while (c) {
+        struct chunk *next = c->next;
+        if (!o->err)
+            out_write(o, c->data, c->len);
+        free(c->data);
+        free(c);
+        c = next;
+    }
+}
+
+static int fsync_dir(void)
+{
+    int fd = open(".", O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Write the snapshot marked at the start instant; 0 or -1 (err set). */
+static int write_snapshot(char *err, size_t cap)
+{
+    static uint64_t seq;
+    char tmp[64], target[PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "temp-%d-%llu.rdb", (int)getpid(), (unsigned long long)++seq);
+    config_copy_string("dbfilename", target, sizeof(target));
+    struct out o = {open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), 0, 0};
+    if (o.fd < 0)
+        o.err = errno;
+    if (!o.err) {
+        struct rdb_buf b;
+        rdb_buf_init(&b, CFG(rdbcompression) ? RDB_COMPRESS : 0);
+        rdb_dump_header(&b, info_used_memory());
+        out_write(&o, (const char *)b.p, b.len);
+        rdb_buf_deinit(&b);
+    }
+    /* Visit every shard: write it if still pending, and whatever writers
+     * captured meanwhile.  On a failure keep going without writing, so
+     * every shard stops being pending. */
+    for (uint32_t i = 0; i < ks_nshards(); i++) {
+        struct shard *s = ks_shard(i);
+        struct chunk *c = NULL;
+        shard_lock(s);
+        if (s->snap_pending) {
+            c = o.err ? NULL : serialize(s);
+            s->snap_pending = 0;
+        }
+        shard_unlock(s);
+        out_chunks(&o, c);
+        out_chunks(&o, take_queue());
+    }
+    out_chunks(&o, take_queue());
+    if (!o.err) { /* EOF, then the CRC-64 of everything before it (0: off) */
+        const unsigned char eof = RDB_OPCODE_EOF;
+        out_write(&o, (const char *)&eof, 1);
+        uint64_t crc = CFG(rdbchecksum) ? o.crc : 0;
+        unsigned char footer[8];
+        for (int i = 0; i < 8; i++)
+            footer[i] = (unsigned char)(crc >> (8 * i));
+        out_write(&o, (const char *)footer, 8);
+    }
+    if (!o.err && fsync(o.fd) != 0)
+        o.err = errno;
+    if (o.fd >= 0 && close(o.fd) != 0 && !o.err)
+        o.err = errno;
+    if (!o.err && rename(tmp, target) != 0)
+        o.err = errno;
+    if (!o.err && fsync_dir() != 0)
+        o.err = errno;
+    if (o.err) {
+        snprintf(err, cap, "Failed saving the DB: %s", strerror(o.err));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* Mark every shard pending at one instant (all locks held together). */
+static void mark_start(void)
+{
+    shard_lock_all();
+    for (uint32_t i = 0; i < ks_nshards(); i++)
+        ks_shard(i)->snap_pending = 1;
+    uint64_t d = total_dirty();
+    shard_unlock_all();
+    pthread_mutex_lock(&lock);
+    dirty_at_start = d;
+    pthread_mutex_unlock(&lock);
+}
+
+static void *snapshot_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    for (;;) {
+        while (!requested && !stopping)
+            pthread_cond_wait(&wake, &lock);
+        if (!requested)
+            break;
+        requested = 0;
+        in_progress = 1;
+        start_ms = clock_wall_ms();
+        saves++; /* counted when started, as Redis counts rdb_saves */
+        pthread_mutex_unlock(&lock);
+
+        log_notice("Background saving started");
+        mark_start();
+        char err[256] = "";
+        int rc = write_snapshot(err, sizeof(err));
+        int64_t end = clock_wall_ms();
+
+        pthread_mutex_lock(&lock);
+        in_progress = 0;
+        last_ok = rc == 0;
+        last_try_ms = end;
+        last_duration_s = (end - start_ms + 500) / 1000;
+        if (rc == 0) {
+            last_save_s = end / 1000;
+            dirty_at_save = dirty_at_start;
+        } else {
+            snprintf(last_err, sizeof(last_err), "%s", err);
+        }
+        finished++;
+        pthread_cond_broadcast(&done);
+        pthread_mutex_unlock(&lock);
+        if (rc == 0)
+            log_notice("DB saved on disk");
+        else
+            log_warning("%s", err);
+        pthread_mutex_lock(&lock);
+    }
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+void snapshot_init(void)
+{
+    pthread_mutex_lock(&lock);
+    last_save_s = clock_wall_ms() / 1000;
+    stopping = 0;
+    thread_running = pthread_create(&thread, NULL, snapshot_main, NULL) == 0;
+    pthread_mutex_unlock(&lock);
+}
+
+void snapshot_deinit(void)
+{
+    pthread_mutex_lock(&lock);
+    int running = thread_running;
+    stopping = 1;
+    pthread_cond_signal(&wake);
+    pthread_mutex_unlock(&lock);
+    if (running)
+        pthread_join(thread, NULL);
+    thread_running = 0;
+}
+
+int snapshot_bgsave(int in_transaction, char *err, size_t cap)
+{
+    pthread_mutex_lock(&lock);
+    int rc = 0;
+    if (in_progress || requested) { /* SCHEDULE too: no other kind of child could be in the way */
+        snprintf(err, cap, "ERR Background save already in progress");
+        rc = -1;
+    } else {
+        requested = 1;
+        in_progress = 1; /* INFO shows it from the reply on */
+        start_ms = clock_wall_ms();
+        rc = in_transaction; /* it starts once EXEC lets go of the shards */
+        pthread_cond_signal(&wake);
+    }
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
+
+int snapshot_save_sync(int wait_running, char *err, size_t cap)
+{
+    pthread_mutex_lock(&lock);
+    while (wait_running && (in_progress || requested))
+        pthread_cond_wait(&done, &lock);
+    if (in_progress || requested) {
+        pthread_mutex_unlock(&lock);
+        snprintf(err, cap, "ERR Background save already in progress");
+        return -1;
+    }
+    requested = 1;
+    uint64_t target = finished + 1;
+    pthread_cond_signal(&wake);
+    while (finished < target)
+        pthread_cond_wait(&done, &lock);
+    int ok = last_ok;
+    if (!ok)
+        snprintf(err, cap, "ERR %s", last_err);
+    pthread_mutex_unlock(&lock);
+    return ok ? 0 : -1;
+}
+
+int snapshot_has_savepoints(void)
+{
+    pthread_mutex_lock(&lock);
+    int n = npoints;
+    pthread_mutex_unlock(&lock);
+    return n > 0;
+}
+
+void snapshot_tick(int64_t now_ms)
+{
+    pthread_mutex_lock(&lock);
+    int busy = in_progress || requested;
+    int64_t since_s = now_ms / 1000 - last_save_s;
+    /* after a failure, retry only after a delay, as Redis does */
+    int may_retry = last_ok || now_ms - last_try_ms >= RETRY_DELAY_MS;
+    uint64_t at = dirty_at_save;
+    int np = npoints;
+    pthread_mutex_unlock(&lock);
+    if (busy || !may_retry || !np)
+        return;
+    uint64_t changes = total_dirty() - at;
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < npoints; i++) {
+        if (changes >= points[i].changes && since_s > points[i].secs && !in_progress &&
+            !requested) {
+            log_notice("%llu changes in %lld seconds. Saving...",
+                       (unsigned long long)points[i].changes, (long long)points[i].secs);
+            requested = 1;
+            pthread_cond_signal(&wake);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+int snapshot_writes_refused(void)
+{
+    if (!CFG(stop_writes_on_bgsave_error))
+        return 0;
+    pthread_mutex_lock(&lock);
+    int refused = !last_ok && npoints > 0;
+    pthread_mutex_unlock(&lock);
+    return refused;
+}
+
+const char *snapshot_set_savepoints(const char *spec)
+{
+    long long v[2 * MAX_SAVEPOINTS];
+    int n = 0;
+    const char *p = spec;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        char *end;
+        errno = 0;
+        long long x = strtoll(p, &end, 10);
+        if (end == p || errno || x < 0 || (*end && *end != ' '))
+            return "Invalid save parameters";
+        if (n == 2 * MAX_SAVEPOINTS)
+            return "Too many save points";
+        v[n++] = x;
+        p = end;
+    }
+    if (n % 2)
+        return "Invalid save parameters";
+    pthread_mutex_lock(&lock);
+    npoints = n / 2;
+    for (int i = 0; i < npoints; i++) {
+        points[i].secs = v[2 * i];
+        points[i].changes = (uint64_t)v[2 * i + 1];
+    }
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+void snapshot_mark_clean(void)
+{
+    uint64_t d = total_dirty();
+    pthread_mutex_lock(&lock);
+    dirty_at_save = d;
+    last_save_s = clock_wall_ms() / 1000;
+    pthread_mutex_unlock(&lock);
+}
+
+void snapshot_status(struct snapshot_status *out)
+{
+    uint64_t d = total_dirty();
+    pthread_mutex_lock(&lock);
+    out->in_progress = in_progress;
+    out->current_start_ms = start_ms;
+    out->last_save_s = last_save_s;
+    out->last_ok = last_ok;
+    out->last_duration_s = last_duration_s;
+    out->saves = saves;
+    out->changes_since_save = d - dirty_at_save;
+    pthread_mutex_unlock(&lock);
+}
