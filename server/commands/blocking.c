@@ -138,6 +138,18 @@ void blocking_block(struct cmd_ctx *c, const int *keys, int nkeys, int64_t deadl
     __atomic_add_fetch(&nblocked, 1, __ATOMIC_RELAXED);
 }
 
+void blocking_block_range(struct cmd_ctx *c, int first, int n, int64_t deadline_ms,
+                          int null_kind)
+{
+    int small[16];
+    int *keys = n <= 16 ? small : xmalloc(sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        keys[i] = first + i;
+    blocking_block(c, keys, n, deadline_ms, null_kind);
+    if (keys != small)
+        free(keys);
+}
+
 /* ---- serving (any worker) ---- */
 
 static int is_waiting(void *p)

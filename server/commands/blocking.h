@@ -50,6 +50,9 @@ int blocking_timeout_arg(struct cmd_ctx *c, int i, int64_t *deadline_ms);
  * instead.  When serving, leaves the waiter waiting (no reply). */
 void blocking_block(struct cmd_ctx *c, const int *keys, int nkeys, int64_t deadline_ms,
                     int null_kind);
+/* The same for the keys argv[first .. first + n). */
+void blocking_block_range(struct cmd_ctx *c, int first, int n, int64_t deadline_ms,
+                          int null_kind);
 
 /* After a top-level command on worker wk, with no lock held. */
 void blocking_serve_ready(struct worker *wk);

@@ -6,8 +6,6 @@
  * parked.  Argument checks come in Redis 7.0's order: directions, then
  * the timeout, then the keys' types.
  */
-#include <stdlib.h>
-
 #include "server/commands/blocking.h"
 #include "server/commands/coll.h"
 #include "server/commands/list_ops.h"
@@ -31,11 +29,7 @@ static void bpop(struct cmd_ctx *c, int where)
             return;
         }
     }
-    int *keys = malloc(sizeof(int) * (size_t)nkeys);
-    for (int i = 0; i < nkeys; i++)
-        keys[i] = i + 1;
-    blocking_block(c, keys, nkeys, deadline, BW_NULL_ARRAY);
-    free(keys);
+    blocking_block_range(c, 1, nkeys, deadline, BW_NULL_ARRAY);
 }
 
 void cmd_blpop(struct cmd_ctx *c)
@@ -65,8 +59,7 @@ static void bmove(struct cmd_ctx *c, int from, int to, int ti)
         list_move(c, &src, se, &dst, from, to);
         return;
     }
-    static const int keys[] = {1};
-    blocking_block(c, keys, 1, deadline, BW_NULL_BULK);
+    blocking_block_range(c, 1, 1, deadline, BW_NULL_BULK);
 }
 
 void cmd_blmove(struct cmd_ctx *c)
@@ -91,9 +84,5 @@ void cmd_blmpop(struct cmd_ctx *c)
     struct list_mpop_args a;
     if (!list_mpop_args(c, 2, &a) || list_mpop_try(c, &a) != 0)
         return;
-    int *keys = malloc(sizeof(int) * (size_t)a.numkeys);
-    for (int i = 0; i < a.numkeys; i++)
-        keys[i] = a.first_key + i;
-    blocking_block(c, keys, a.numkeys, deadline, BW_NULL_ARRAY);
-    free(keys);
+    blocking_block_range(c, a.first_key, a.numkeys, deadline, BW_NULL_ARRAY);
 }

@@ -1,8 +1,6 @@
 /* cmd_zset_blocking.c - BZPOPMIN BZPOPMAX BZMPOP: the sorted-set pops
  * (cmd_zset.h) that park the client on empty keys (blocking.h), in
  * Redis 7.0's argument order: timeout first, then the keys' types. */
-#include <stdlib.h>
-
 #include "server/commands/blocking.h"
 #include "server/commands/cmd_zset.h"
 
@@ -25,11 +23,7 @@ static void bzpop(struct cmd_ctx *c, int max)
             return;
         }
     }
-    int *keys = malloc(sizeof(int) * (size_t)nkeys);
-    for (int i = 0; i < nkeys; i++)
-        keys[i] = i + 1;
-    blocking_block(c, keys, nkeys, deadline, BW_NULL_ARRAY);
-    free(keys);
+    blocking_block_range(c, 1, nkeys, deadline, BW_NULL_ARRAY);
 }
 
 void cmd_bzpopmin(struct cmd_ctx *c)
@@ -51,9 +45,5 @@ void cmd_bzmpop(struct cmd_ctx *c)
     int first, n;
     if (zmpop_try(c, 2, &first, &n))
         return;
-    int *keys = malloc(sizeof(int) * (size_t)n);
-    for (int i = 0; i < n; i++)
-        keys[i] = first + i;
-    blocking_block(c, keys, n, deadline, BW_NULL_ARRAY);
-    free(keys);
+    blocking_block_range(c, first, n, deadline, BW_NULL_ARRAY);
 }
