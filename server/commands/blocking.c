@@ -141,7 +141,7 @@ void blocking_block(struct cmd_ctx *c, const int *keys, int nkeys, int64_t deadl
 void blocking_block_range(struct cmd_ctx *c, int first, int n, int64_t deadline_ms,
                           int null_kind)
 {
-    int small[16];
+    int small[16] = {0};
     int *keys = n <= 16 ? small : xmalloc(sizeof(int) * (size_t)n);
     for (int i = 0; i < n; i++)
         keys[i] = first + i;
