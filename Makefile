@@ -5,7 +5,7 @@
 #   make run        deps + build + start on cache.conf
 #   make test       deps + build + unit + integration + sanitizers + fuzz
 #   make unit | integration | asan | tsan | fuzz | bench | bench-hitratio | bench-policy | clean
-#   make bench-collections | bench-collections-memory
+#   make bench-collections | bench-collections-memory | bench-snapshot
 #   MALLOC=libc     build against glibc malloc (sanitizer/valgrind builds do)
 
 CC        ?= gcc
@@ -26,7 +26,8 @@ DEB_PKGS := gcc make clang libclang-rt-14-dev libjemalloc-dev libxxhash-dev redi
             python3-pytest procps
 
 .PHONY: all deps run test unit integration asan tsan asan-test tsan-test fuzz fuzz-build \
-        bench bench-hitratio bench-policy bench-collections bench-collections-memory clean cppcheck
+        bench bench-hitratio bench-policy bench-collections bench-collections-memory bench-snapshot \
+        clean cppcheck
 
 all: cachet-server
 
@@ -125,9 +126,12 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/bin/%,$(wildcard tests/fuzz
 
 # Fuzz targets link only pure code: the parsers in protocol/, the compact
 # encodings in server/types/ (not the t_*.c type glue, which reads the
-# server's config), the RDB format library in persistence/, and the
+# server's config), the RDB format library in persistence/ (not the
+# snapshot, dump and restore glue, which reach the keyspace), and the
 # allocator wrappers they use.
-FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(wildcard protocol/*.c persistence/*.c) \
+PERSIST_GLUE := persistence/snapshot.c persistence/rdb_dump.c persistence/rdb_restore.c
+FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(wildcard protocol/*.c) \
+              $(filter-out $(PERSIST_GLUE),$(wildcard persistence/*.c)) \
               $(filter-out server/types/t_%.c,$(wildcard server/types/*.c)) server/core/mem.c)
 .SECONDARY: $(FUZZ_OBJ)
 
@@ -165,6 +169,9 @@ bench-collections: deps cachet-server
 
 bench-collections-memory: deps cachet-server
 	benchmarks/collections_memory.py
+
+bench-snapshot: deps cachet-server
+	benchmarks/snapshot.py
 
 clean:
 	rm -rf build cachet-server
