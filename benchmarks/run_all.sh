@@ -4,10 +4,11 @@
 #
 # All knobs of throughput.sh, memory.py, memcache_throughput.sh,
 # memcache_memory.py, collections_throughput.sh, collections_memory.py,
-# hitratio.sh and policy_cost.sh pass through the
+# hitratio.sh, policy_cost.sh and snapshot.py pass through the
 # environment (CACHET_BIN, N_P1, N_P16, ROUNDS, MEM_KEYS, MC_ROUNDS,
-# MC_MEM_ITEMS, COLL_*, MEM_QUICK, HR_*, PC_*, QUICK, ...; QUICK=1 makes the
-# last two smoke runs, and collections_memory.py too). Extra ones here:
+# MC_MEM_ITEMS, COLL_*, MEM_QUICK, HR_*, PC_*, SNAP_*, QUICK, ...; QUICK=1 makes
+# hitratio.sh, policy_cost.sh, collections_memory.py and snapshot.py smoke
+# runs). Extra ones here:
 #   THROUGHPUT_TIMEOUT  wall-clock bound for throughput.sh (default 600 s)
 #   MEMORY_TIMEOUT      wall-clock bound for memory.py     (default 300 s)
 #   MC_THROUGHPUT_TIMEOUT  bound for memcache_throughput.sh (default 300 s)
@@ -16,9 +17,10 @@
 #   COLL_MEMORY_TIMEOUT     bound for collections_memory.py     (default 420 s)
 #   HITRATIO_TIMEOUT    wall-clock bound for hitratio.sh    (default 900 s)
 #   POLICY_TIMEOUT      wall-clock bound for policy_cost.sh (default 480 s)
+#   SNAPSHOT_TIMEOUT    wall-clock bound for snapshot.py    (default 600 s)
 #   RESULTS_MD          output file (default benchmarks/results/latest.md)
 #
-# Exit status: 0 if all eight benchmarks completed, 1 otherwise (the report is
+# Exit status: 0 if all nine benchmarks completed, 1 otherwise (the report is
 # written either way). No thresholds are applied to any number.
 
 set -u -o pipefail
@@ -63,6 +65,10 @@ COLL_MEMORY_TIMEOUT=${COLL_MEMORY_TIMEOUT:-420}
 # HR_- / PC_-prefixed, so the throughput settings above do not reach them.
 HITRATIO_TIMEOUT=${HITRATIO_TIMEOUT:-900}
 POLICY_TIMEOUT=${POLICY_TIMEOUT:-480}
+# Snapshots: BGSAVE of 5 M keys under a write load, Redis then cachet (~2-3 min;
+# QUICK=1 makes it a ~20-30 s smoke run unless SNAP_QUICK is set).
+SNAPSHOT_TIMEOUT=${SNAPSHOT_TIMEOUT:-600}
+[ -n "${QUICK:-}" ] && [ -z "${SNAP_QUICK+x}" ] && export SNAP_QUICK=$QUICK
 # Validation mode (CACHET_BIN=redis-server*): the memcached-protocol scripts
 # then compare memcached against memcached instead.
 MC_CACHET_BIN=$CACHET_BIN
@@ -92,7 +98,10 @@ env_prefix() {
              PC_BOOK_PCT PC_WARMUP_N PC_ROUNDS PC_TIME_BUDGET \
              COLL_TESTS COLL_PIPELINES COLL_N_P1 COLL_N_P16 COLL_CLIENTS COLL_RANGE COLL_ZADD_RANGE \
              COLL_ZRANGE_SIZE COLL_LIST_PREFILL COLL_ROUNDS COLL_TIME_BUDGET MEM_QUICK \
-             COLL_MEM_ELEMS COLL_MEM_SIZES COLL_MEM_TYPES COLL_MEM_ORDER; do
+             COLL_MEM_ELEMS COLL_MEM_SIZES COLL_MEM_TYPES COLL_MEM_ORDER \
+             SNAP_QUICK SNAP_KEYS SNAP_RATE SNAP_WORKERS SNAP_CONNS SNAP_HSET_PCT SNAP_COLL_PCT \
+             SNAP_SEED SNAP_WARMUP SNAP_BASELINE SNAP_TAIL SNAP_THREADS SNAP_FILL_TIMEOUT \
+             SNAP_SAVE_TIMEOUT SNAP_LOAD_TIMEOUT; do
         [ -n "${!v+x}" ] && out+="$v=$(printf '%q' "${!v}") "
     done
     echo "$out"
@@ -110,6 +119,7 @@ HR_CMD="timeout -k 10 $HITRATIO_TIMEOUT benchmarks/hitratio.sh"
 CT_CMD="timeout -k 10 $COLL_THROUGHPUT_TIMEOUT benchmarks/collections_throughput.sh"
 CM_CMD="timeout -k 10 $COLL_MEMORY_TIMEOUT benchmarks/collections_memory.py --markdown <file>"
 PC_CMD="timeout -k 10 $POLICY_TIMEOUT benchmarks/policy_cost.sh"
+SN_CMD="timeout -k 10 $SNAPSHOT_TIMEOUT benchmarks/snapshot.py --markdown <file>"
 
 start=$SECONDS
 log "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'): ${ENVP}${THR_CMD}"
@@ -174,6 +184,13 @@ MD_OUT="$TMP/policy_cost.md" timeout -k 10 "$POLICY_TIMEOUT" "$SCRIPT_DIR/policy
 pc_rc=${PIPESTATUS[0]}
 pc_s=$((SECONDS - start))
 
+start=$SECONDS
+log "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'): ${ENVP}${SN_CMD}"
+timeout -k 10 "$SNAPSHOT_TIMEOUT" /usr/bin/python3 "$SCRIPT_DIR/snapshot.py" \
+    --markdown "$TMP/snapshot.md" 2>&1 | tee -a "$RESULTS_LOG"
+sn_rc=${PIPESTATUS[0]}
+sn_s=$((SECONDS - start))
+
 status_word() {
     case $1 in
         0) echo "ok" ;;
@@ -203,6 +220,7 @@ git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev (+ uncommi
     echo "- Memcached protocol: throughput $(status_word "$mct_rc"), ${mct_s}s; memory: $(status_word "$mcm_rc"), ${mcm_s}s"
     echo "- Collections: throughput $(status_word "$ct_rc"), ${ct_s}s; memory: $(status_word "$cm_rc"), ${cm_s}s"
     echo "- Eviction: hit ratio $(status_word "$hr_rc"), ${hr_s}s; policy cost: $(status_word "$pc_rc"), ${pc_s}s"
+    echo "- Snapshots: $(status_word "$sn_rc"), ${sn_s}s"
     echo
     echo "Commands (from the repository root):"
     echo
@@ -217,6 +235,7 @@ git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev (+ uncommi
     echo "  ${ENVP}${CM_CMD}"
     echo "  ${ENVP}${HR_CMD}"
     echo "  ${ENVP}${PC_CMD}"
+    echo "  ${ENVP}${SN_CMD}"
     echo '```'
     echo
     if [ -s "$TMP/throughput.md" ]; then cat "$TMP/throughput.md"
@@ -242,8 +261,11 @@ git -C "$REPO_DIR" diff --quiet HEAD 2>/dev/null || git_rev="$git_rev (+ uncommi
     echo
     if [ -s "$TMP/policy_cost.md" ]; then cat "$TMP/policy_cost.md"
     else echo "### Eviction policy cost vs noeviction"; echo; echo "No result: $(status_word "$pc_rc")."; fi
+    echo
+    if [ -s "$TMP/snapshot.md" ]; then cat "$TMP/snapshot.md"
+    else echo "### Snapshot (BGSAVE) under load"; echo; echo "No result: $(status_word "$sn_rc")."; fi
 } >"$RESULTS_MD"
 
 log ""
-log "== wrote $RESULTS_MD (throughput ${thr_s}s, memory ${mem_s}s, memcache throughput ${mct_s}s, memcache memory ${mcm_s}s, collections throughput ${ct_s}s, collections memory ${cm_s}s, hit ratio ${hr_s}s, policy cost ${pc_s}s)"
-[ "$thr_rc" = 0 ] && [ "$mem_rc" = 0 ] && [ "$mct_rc" = 0 ] && [ "$mcm_rc" = 0 ] && [ "$ct_rc" = 0 ] && [ "$cm_rc" = 0 ] && [ "$hr_rc" = 0 ] && [ "$pc_rc" = 0 ]
+log "== wrote $RESULTS_MD (throughput ${thr_s}s, memory ${mem_s}s, memcache throughput ${mct_s}s, memcache memory ${mcm_s}s, collections throughput ${ct_s}s, collections memory ${cm_s}s, hit ratio ${hr_s}s, policy cost ${pc_s}s, snapshots ${sn_s}s)"
+[ "$thr_rc" = 0 ] && [ "$mem_rc" = 0 ] && [ "$mct_rc" = 0 ] && [ "$mcm_rc" = 0 ] && [ "$ct_rc" = 0 ] && [ "$cm_rc" = 0 ] && [ "$hr_rc" = 0 ] && [ "$pc_rc" = 0 ] && [ "$sn_rc" = 0 ]
