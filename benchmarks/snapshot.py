@@ -505,12 +505,12 @@ class Descendants:
         for p in list(self.seen):
             if p not in live:
                 del self.seen[p]
-        out, todo = [], [self.pid]
-        while todo:
-            q = todo.pop()
+        out, stack = [], [self.pid]
+        while stack:
+            q = stack.pop()
             kids = [c for c, pp in self.seen.items() if pp == q]
             out += kids
-            todo += kids
+            stack += kids
         return out
 
 
