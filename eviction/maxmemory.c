@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "eviction/policy.h"
-#include "persistence/snapshot.h"
 #include "server/core/clock.h"
 #include "server/core/config.h"
 #include "server/core/mem.h"
@@ -107,7 +106,6 @@ static int evict_key(const struct ks_env *env, uint32_t idx, int db, const char 
     if (ks_shard_index(k.hash) != idx)
         return 0;
     shard_lock(k.s);
-    snapshot_guard(k.s); /* a snapshot in progress keeps the evicted key */
     struct entry *e = ks_lookup(env, db, &k, KS_NOTOUCH);
     int n = e && (!vol_only || (e->flags & E_VOLATILE)) ? ks_delete(env, db, &k) : 0;
     shard_unlock(k.s);
@@ -192,7 +190,6 @@ static int evict_queued_from(const struct ks_env *env, uint32_t idx, uint64_t *r
         const char *key = entry_key(e, &klen);
         struct key kk;
         key_init(&kk, key, klen);
-        snapshot_guard(s);
         ok = ks_delete(env, db, &kk);
     }
     shard_unlock(s);

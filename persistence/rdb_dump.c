@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "server/core/lifecycle.h"
-#include "server/keyspace/htable.h"
 #include "server/types/quicklist.h"
 #include "server/types/t_hash.h"
 #include "server/types/t_set.h"
@@ -95,39 +94,10 @@ static void put_value(struct rdb_buf *b, const struct entry *e, const char *key,
     }
 }
 
-struct dump_state {
-    struct rdb_buf *b;
-    int64_t now_ms;
-    int db;
-    int db_written;
-    uint64_t keys;
-};
-
-static void dump_entry(struct entry *e, void *arg)
+void rdb_dump_entry(struct rdb_buf *b, const struct entry *e)
 {
-    struct dump_state *st = arg;
-    int64_t exp = entry_expire(e);
-    if (exp >= 0 && exp <= st->now_ms)
-        return; /* logically gone */
-    if (!st->db_written) {
-        rdb_put_select_db(st->b, (uint64_t)st->db);
-        st->db_written = 1;
-    }
     size_t klen;
     const char *key = entry_key(e, &klen);
-    put_value(st->b, e, key, klen, exp >= 0 ? exp : RDB_NO_EXPIRE);
-    st->keys++;
-}
-
-uint64_t rdb_dump_shard(struct rdb_buf *b, struct shard *s, int64_t now_ms)
-{
-    struct dump_state st = {b, now_ms, 0, 0, 0};
-    for (int db = 0; db < ks_ndb(); db++) {
-        if (!ht_count(&s->db[db].ht))
-            continue;
-        st.db = db;
-        st.db_written = 0;
-        ht_foreach(&s->db[db].ht, dump_entry, &st);
-    }
-    return st.keys;
+    int64_t exp = entry_expire(e);
+    put_value(b, e, key, klen, exp >= 0 ? exp : RDB_NO_EXPIRE);
 }

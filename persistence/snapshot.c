@@ -19,13 +19,20 @@
 #include "server/core/config.h"
 #include "server/core/log.h"
 #include "server/core/mem.h"
+#include "server/keyspace/htable.h"
 
-/* RDB bytes of one captured shard, waiting to be written. */
-struct chunk {
-    struct chunk *next;
-    char *data;
-    size_t len;
+/* Old versions saved by writers in one shard, waiting for the snapshot
+ * thread: RDB bytes, every run of keys opened by its SELECTDB. */
+struct snap_capture {
+    char *p;
+    size_t len, cap;
+    int db; /* database of the last key appended; -1: none yet */
 };
+
+/* The thread holds a shard lock for at most about this long per slice,
+ * and hands the file at most about this many bytes per slice. */
+#define SLICE_US 250
+#define SLICE_BYTES (256 * 1024)
 
 #define MAX_SAVEPOINTS 16
 #define RETRY_DELAY_MS 5000 /* after a failed save, as Redis's CONFIG_BGSAVE_RETRY_DELAY */
@@ -36,12 +43,16 @@ static pthread_cond_t done = PTHREAD_COND_INITIALIZER; /* SAVE callers: a save e
 static pthread_t thread;
 static int thread_running, stopping;
 static int requested, in_progress;
+static int premarked; /* the requester marked the start itself (BGSAVE) */
 static uint64_t finished; /* saves ended (ok or not), for SAVE waiters */
 static int last_ok = 1;
 static char last_err[256];
 static int64_t start_ms, last_save_s, last_try_ms, last_duration_s = -1;
 static uint64_t saves, dirty_at_start, dirty_at_save;
-static struct chunk *queue_head, *queue_tail; /* captured by writers */
+int snapshot_sweeping;
+/* The save's instant (wall ms); keys expired by then are left out.
+ * Written under every shard lock, read under one. */
+static int64_t snap_start_ms;
 static struct { int64_t secs; uint64_t changes; } points[MAX_SAVEPOINTS];
 static int npoints;
 
@@ -53,54 +64,136 @@ static uint64_t total_dirty(void)
     return n;
 }
 
-/* ---- capture ---- */
+/* ---- copy-on-write ---- */
 
-static struct chunk *serialize(struct shard *s)
+/* The calling thread's encoder, reused for every old version it saves (its
+ * LZF table is allocated once per thread). */
+static __thread struct rdb_buf scratch;
+static __thread int scratch_ready;
+
+static struct rdb_buf *scratch_buf(void)
 {
-    struct rdb_buf b;
-    rdb_buf_init(&b, CFG(rdbcompression) ? RDB_COMPRESS : 0);
-    rdb_dump_shard(&b, s, clock_wall_ms());
-    struct chunk *c = xmalloc(sizeof(*c));
-    c->next = NULL;
-    c->len = b.len;
-    c->data = (char *)b.p; /* the chunk takes the bytes */
-    b.p = NULL;
-    rdb_buf_deinit(&b);
-    return c;
+    if (!scratch_ready) {
+        rdb_buf_init(&scratch, 0);
+        scratch_ready = 1;
+    }
+    scratch.flags = CFG(rdbcompression) ? RDB_COMPRESS : 0;
+    scratch.len = 0;
+    return &scratch;
+}
+
+static void scratch_done(void)
+{
+    if (scratch.cap > 4 * SLICE_BYTES) { /* after a whole-shard capture */
+        free(scratch.p);
+        scratch.p = NULL;
+        scratch.cap = scratch.len = 0;
+    }
+}
+
+/* Settle e and, if it was live at the save's instant, append it to b
+ * (after a SELECTDB when *cur_db is another database). */
+static void save_entry(struct rdb_buf *b, int *cur_db, int db, struct entry *e, uint8_t mark)
+{
+    e->flags = (uint8_t)((e->flags & ~E_SNAP) | mark);
+    if (!b)
+        return;
+    int64_t exp = entry_expire(e);
+    if (exp >= 0 && exp <= snap_start_ms)
+        return;
+    if (*cur_db != db) {
+        rdb_put_select_db(b, (uint64_t)db);
+        *cur_db = db;
+    }
+    rdb_dump_entry(b, e);
+}
+
+static void capture_append(struct shard *s, const struct rdb_buf *b, int db)
+{
+    struct snap_capture *c = s->snap_cap;
+    if (!c) {
+        c = xcalloc(1, sizeof(*c));
+        c->db = -1;
+        s->snap_cap = c;
+    }
+    if (c->cap - c->len < b->len) {
+        size_t cap = c->cap ? c->cap : 4096;
+        while (cap - c->len < b->len)
+            cap *= 2;
+        c->p = xrealloc(c->p, cap);
+        c->cap = cap;
+    }
+    memcpy(c->p + c->len, b->p, b->len);
+    c->len += b->len;
+    c->db = db;
+}
+
+void snapshot_keep_locked(struct shard *s, int db, struct entry *e)
+{
+    struct rdb_buf *b = scratch_buf();
+    int cur = s->snap_cap ? s->snap_cap->db : -1;
+    save_entry(b, &cur, db, e, s->snap_mark);
+    if (b->len)
+        capture_append(s, b, cur);
+    scratch_done();
+}
+
+void snapshot_guard_key(struct shard *s, int db, const char *key, size_t klen, uint64_t hash)
+{
+    struct ht_pos pos;
+    if (s->snap_pending && ht_find(&s->db[db].ht, key, klen, hash, &pos))
+        snapshot_keep(s, db, *pos.link);
+}
+
+/* A sweep of one shard: where it is, and where its output goes. */
+struct sweep {
+    int db;          /* database being swept */
+    uint64_t cursor; /* its table's SCAN cursor */
+    struct rdb_buf *b; /* NULL: settle without saving (the save failed) */
+    int cur_db;      /* database of the last key put in b */
+    uint8_t mark;
+};
+
+static void sweep_entry(struct entry *e, void *arg)
+{
+    struct sweep *w = arg;
+    if ((e->flags & E_SNAP) != w->mark)
+        save_entry(w->b, &w->cur_db, w->db, e, w->mark);
+}
+
+/* Sweep s (locked) from where w stands, for at most budget_us (< 0: no
+ * limit); returns 1 when every database has been swept. */
+static int sweep_shard(struct shard *s, struct sweep *w, int64_t budget_us)
+{
+    int64_t t0 = budget_us >= 0 ? clock_mono_us() : 0;
+    unsigned steps = 0;
+    w->mark = s->snap_mark;
+    for (; w->db < ks_ndb(); w->db++, w->cursor = 0) {
+        struct htable *h = &s->db[w->db].ht;
+        do {
+            w->cursor = ht_scan(h, w->cursor, sweep_entry, w);
+            if (budget_us >= 0 && w->cursor && (++steps & 15) == 0 &&
+                (clock_mono_us() - t0 > budget_us || (w->b && w->b->len >= SLICE_BYTES)))
+                return 0;
+        } while (w->cursor);
+    }
+    return 1;
 }
 
 void snapshot_capture_locked(struct shard *s)
 {
-    struct chunk *c = serialize(s);
+    struct sweep w = {0, 0, scratch_buf(), -1, 0};
+    sweep_shard(s, &w, -1);
     s->snap_pending = 0;
-    pthread_mutex_lock(&lock);
-    if (queue_tail)
-        queue_tail->next = c;
-    else
-        queue_head = c;
-    queue_tail = c;
-    pthread_mutex_unlock(&lock);
-}
-
-void snapshot_guard_set(const uint32_t *idx, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        snapshot_guard(ks_shard(idx[i]));
+    if (w.b->len)
+        capture_append(s, w.b, w.cur_db);
+    scratch_done();
 }
 
 void snapshot_guard_all(void)
 {
     for (uint32_t i = 0; i < ks_nshards(); i++)
         snapshot_guard(ks_shard(i));
-}
-
-static struct chunk *take_queue(void)
-{
-    pthread_mutex_lock(&lock);
-    struct chunk *c = queue_head;
-    queue_head = queue_tail = NULL;
-    pthread_mutex_unlock(&lock);
-    return c;
 }
 
 /* ---- the file ---- */
@@ -126,16 +219,14 @@ static void out_write(struct out *o, const char *p, size_t n)
     }
 }
 
-static void out_chunks(struct out *o, struct chunk *c)
+static void out_capture(struct out *o, struct snap_capture *c)
 {
-    while (c) {
-        struct chunk *next = c->next;
-        if (!o->err)
-            out_write(o, c->data, c->len);
-        free(c->data);
-        free(c);
-        c = next;
-    }
+    if (!c)
+        return;
+    if (!o->err)
+        out_write(o, c->p, c->len);
+    free(c->p);
+    free(c);
 }
 
 static int fsync_dir(void)
@@ -165,22 +256,33 @@ static int write_snapshot(char *err, size_t cap)
         out_write(&o, (const char *)b.p, b.len);
         rdb_buf_deinit(&b);
     }
-    /* Visit every shard: write it if still pending, and whatever writers
-     * captured meanwhile.  On a failure keep going without writing, so
-     * every shard stops being pending. */
+    /* Sweep every shard in slices, writing each slice and what writers
+     * saved meanwhile.  After a failure keep sweeping without saving, so
+     * every entry is settled for the next save. */
+    struct rdb_buf b;
+    rdb_buf_init(&b, CFG(rdbcompression) ? RDB_COMPRESS : 0);
     for (uint32_t i = 0; i < ks_nshards(); i++) {
         struct shard *s = ks_shard(i);
-        struct chunk *c = NULL;
-        shard_lock(s);
-        if (s->snap_pending) {
-            c = o.err ? NULL : serialize(s);
-            s->snap_pending = 0;
+        struct sweep w = {0, 0, NULL, -1, 0};
+        int swept = 0;
+        while (!swept) {
+            w.b = o.err ? NULL : &b;
+            w.cur_db = -1;
+            shard_lock(s);
+            swept = !s->snap_pending || sweep_shard(s, &w, SLICE_US);
+            if (swept)
+                s->snap_pending = 0;
+            struct snap_capture *c = s->snap_cap;
+            s->snap_cap = NULL;
+            shard_unlock(s);
+            if (!o.err)
+                out_write(&o, (const char *)b.p, b.len);
+            b.len = 0;
+            out_capture(&o, c);
         }
-        shard_unlock(s);
-        out_chunks(&o, c);
-        out_chunks(&o, take_queue());
     }
-    out_chunks(&o, take_queue());
+    rdb_buf_deinit(&b);
+    __atomic_store_n(&snapshot_sweeping, 0, __ATOMIC_RELAXED); /* nothing is pending */
     if (!o.err) { /* EOF, then the CRC-64 of everything before it (0: off) */
         const unsigned char eof = RDB_OPCODE_EOF;
         out_write(&o, (const char *)&eof, 1);
@@ -210,8 +312,13 @@ static int write_snapshot(char *err, size_t cap)
 static void mark_start(void)
 {
     shard_lock_all();
-    for (uint32_t i = 0; i < ks_nshards(); i++)
-        ks_shard(i)->snap_pending = 1;
+    for (uint32_t i = 0; i < ks_nshards(); i++) {
+        struct shard *s = ks_shard(i);
+        s->snap_pending = 1;
+        s->snap_mark ^= E_SNAP; /* every entry is now unsettled */
+    }
+    snap_start_ms = clock_wall_ms();
+    __atomic_store_n(&snapshot_sweeping, 1, __ATOMIC_RELAXED);
     uint64_t d = total_dirty();
     shard_unlock_all();
     pthread_mutex_lock(&lock);
@@ -235,7 +342,12 @@ static void *snapshot_main(void *arg)
         pthread_mutex_unlock(&lock);
 
         log_notice("Background saving started");
-        mark_start();
+        pthread_mutex_lock(&lock);
+        int marked = premarked;
+        premarked = 0;
+        pthread_mutex_unlock(&lock);
+        if (!marked)
+            mark_start();
         char err[256] = "";
         int rc = write_snapshot(err, sizeof(err));
         int64_t end = clock_wall_ms();
@@ -288,19 +400,25 @@ void snapshot_deinit(void)
 int snapshot_bgsave(int in_transaction, char *err, size_t cap)
 {
     pthread_mutex_lock(&lock);
-    int rc = 0;
     if (in_progress || requested) { /* SCHEDULE too: no other kind of child could be in the way */
         snprintf(err, cap, "ERR Background save already in progress");
-        rc = -1;
-    } else {
-        requested = 1;
-        in_progress = 1; /* INFO shows it from the reply on */
-        start_ms = clock_wall_ms();
-        rc = in_transaction; /* it starts once EXEC lets go of the shards */
-        pthread_cond_signal(&wake);
+        pthread_mutex_unlock(&lock);
+        return -1;
     }
+    in_progress = 1; /* INFO shows it from the reply on; no other save starts */
+    start_ms = clock_wall_ms();
     pthread_mutex_unlock(&lock);
-    return rc;
+    /* The snapshot is the dataset as of the reply, as with Redis's fork:
+     * mark the start here, unless inside EXEC, which holds shard locks -
+     * then the thread marks it once EXEC lets go ("scheduled"). */
+    if (!in_transaction)
+        mark_start();
+    pthread_mutex_lock(&lock);
+    requested = 1;
+    premarked = !in_transaction;
+    pthread_cond_signal(&wake);
+    pthread_mutex_unlock(&lock);
+    return in_transaction;
 }
 
 int snapshot_save_sync(int wait_running, char *err, size_t cap)

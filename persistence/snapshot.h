@@ -2,33 +2,49 @@
  *
  * Consistency: a snapshot is the dataset at one instant, for the whole
  * keyspace, not per shard.  Starting a save takes every shard lock at
- * once (about as long as 1,024 uncontended lock/unlock pairs) and marks
- * every shard "pending"; nothing else happens under that lock.  From then
- * on a shard is captured - its keys serialized to RDB bytes - the first
- * time either the snapshot thread reaches it or anything is about to
- * change it, whichever comes first: every path that modifies a shard
- * calls snapshot_guard() with the shard locked, before the change.  So
- * each shard is saved exactly as it was at the start instant, and a
- * MULTI/EXEC (which changes its shards only while holding all of their
- * locks) is either wholly in the snapshot or wholly out of it.
+ * once (about as long as 1,024 uncontended lock/unlock pairs), marks every
+ * shard "pending" and flips its snap_mark, which makes every entry in it
+ * "unsettled" in O(1): an entry is settled when its E_SNAP bit equals its
+ * shard's snap_mark.  Nothing else happens under that lock.  From then on
+ * each entry is saved exactly once, as it was at the start instant, by
+ * whichever comes first:
+ *  - the snapshot thread, which sweeps one shard at a time in slices
+ *    (a SCAN-style cursor over each database's table, so a resize between
+ *    slices misses nothing), saving and settling unsettled entries; it
+ *    holds the shard lock for at most SLICE_US per slice;
+ *  - a writer about to change or remove an unsettled entry: it saves that
+ *    one entry's old version first (copy-on-write per key), into the
+ *    shard's capture buffer, which the thread writes out when it next
+ *    visits the shard.
+ * Entries created after the start are settled at birth (ks_store), so the
+ * save never sees them.  Writers reach an entry in one of two ways, and
+ * both are covered: the keyspace (keyspace.c) keeps the old version itself
+ * before it replaces, re-expires, detaches or deletes an entry - whatever
+ * the caller, including eviction and expiry - and every write command, the
+ * memcached write paths and served blocked commands call
+ * snapshot_guard_key() for each key they name before changing it in place
+ * (INCR, APPEND, collection edits).  A command that changes whole databases
+ * (FLUSHDB, FLUSHALL, SWAPDB, memcached flush_all) first saves everything
+ * still unsettled in the shards it holds (snapshot_guard: the old
+ * whole-shard capture, kept for these rare commands).  A MULTI/EXEC
+ * changes its shards only while holding all of their locks and saves every
+ * old version before it changes it, so it is either wholly in the
+ * snapshot or wholly out of it.
  *
- * Costs: no fork and no copy of the dataset; the extra memory is the RDB
- * bytes of shards captured by writers and not yet written out (measured:
- * peak RSS 1.01x during a 5M-key save).  The price is latency: a writer
- * that captures pays for serializing one whole shard (1/shards of the
- * data: about 5 ms for a 360 KB shard of 5M keys / 1,024 shards, with
- * LZF), under that shard's lock, and under random writes nearly every
- * shard is captured by a writer within a second, so the workers end up
- * doing most of the save (benchmarks/snapshot.py: p99 during a save far
- * above baseline).  Per-key copy-on-write (save only the old version of
- * the keys a write touches) is the planned fix.  One value of millions of
- * elements is serialized in one go by whoever captures its shard.
+ * Costs: no fork and no copy of the dataset.  The extra memory is the RDB
+ * bytes of old versions captured by writers and not yet written out (each
+ * entry at most once per save: bounded by what the writes touch), plus one
+ * slice buffer.  A writer pays for serializing the entries it touches, once
+ * each, under the lock it already holds; one value of millions of elements
+ * is serialized in one go by whoever saves it (the thread's slice budget is
+ * checked between entries).
  *
  * Safety: the snapshot thread writes "temp-<pid>-<n>.rdb" in `dir`,
  * fsyncs it, renames it over `dbfilename` and fsyncs the directory; a
  * crash at any point leaves the previous file intact.  A failed save (a
  * full disk) removes the temp file, logs why, and sets
- * rdb_last_bgsave_status:err; with save points set and
+ * rdb_last_bgsave_status:err (the sweep still settles every entry, so the
+ * next save starts clean); with save points set and
  * stop-writes-on-bgsave-error on, writes are then refused with MISCONF
  * until a save succeeds.
  */
@@ -38,6 +54,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server/keyspace/entry.h"
 #include "server/keyspace/shard.h"
 
 /* Start the snapshot thread (after the keyspace exists). */
@@ -56,15 +73,36 @@ void snapshot_tick(int64_t now_ms);
 /* 1 if save points are configured (SIGTERM saves then). */
 int snapshot_has_savepoints(void);
 
-/* The copy-on-write hook: call with s locked, before changing s. */
+/* ---- copy-on-write hooks (callers hold the shard lock) ---- */
+
+/* 1 while a save may have unsettled entries anywhere: a relaxed load, exact
+ * enough because it is set and cleared under every shard lock (a writer
+ * holding its shard's lock sees the value of the last save start or end). */
+extern int snapshot_sweeping;
+
+/* Save e (stored in db of s) as it is now, if the save still needs it. */
+void snapshot_keep_locked(struct shard *s, int db, struct entry *e);
+static inline void snapshot_keep(struct shard *s, int db, struct entry *e)
+{
+    if (s->snap_pending && (e->flags & E_SNAP) != s->snap_mark)
+        snapshot_keep_locked(s, db, e);
+}
+/* A new entry about to be stored in s: not part of the save in progress. */
+static inline void snapshot_settle_new(struct shard *s, struct entry *e)
+{
+    e->flags = (uint8_t)((e->flags & ~E_SNAP) | s->snap_mark);
+}
+/* Before changing the key (db, key) in place. */
+void snapshot_guard_key(struct shard *s, int db, const char *key, size_t klen, uint64_t hash);
+
+/* Before changing whole databases of s: save every unsettled entry. */
 void snapshot_capture_locked(struct shard *s);
 static inline void snapshot_guard(struct shard *s)
 {
     if (s->snap_pending)
         snapshot_capture_locked(s);
 }
-/* The same for a sorted set of shard indexes, all locked. */
-void snapshot_guard_set(const uint32_t *idx, size_t n);
+/* The same for every shard, all locked. */
 void snapshot_guard_all(void);
 
 /* Writes refused (MISCONF): the last background save failed, save points

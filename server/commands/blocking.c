@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "persistence/snapshot.h"
 #include "server/commands/dispatch.h"
 #include "server/core/clock.h"
 #include "server/core/mem.h"
@@ -177,7 +176,7 @@ static int try_serve(struct worker *wk, struct bwaiter *w)
                                     wk->shard_idx, NULL);
     size_t ns = n > 0 ? shard_set_normalize(wk->shard_idx, (size_t)n) : 0;
     shard_lock_set(wk->shard_idx, ns);
-    snapshot_guard_set(wk->shard_idx, ns);
+    dispatch_guard_keys(w->cmd, w->argc, (const char **)w->argv, w->argl, w->db);
     int expected = W_WAITING;
     if (!__atomic_compare_exchange_n(&w->state, &expected, W_SERVING, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE)) {

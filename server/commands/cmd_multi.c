@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "persistence/snapshot.h"
 #include "server/commands/command.h"
 #include "server/commands/dispatch.h"
 #include "server/core/mem.h"
@@ -118,10 +117,6 @@ void cmd_exec(struct cmd_ctx *c)
         shard_lock_all();
     else
         shard_lock_set(wk->shard_idx, (size_t)n);
-    if (n < 0) /* a snapshot in progress keeps its copy of what EXEC may change */
-        snapshot_guard_all();
-    else
-        snapshot_guard_set(wk->shard_idx, (size_t)n);
 
     if (__atomic_load_n(&cl->watch_dirty, __ATOMIC_RELAXED)) {
         if (n < 0)

@@ -89,34 +89,61 @@ static void queue_command(struct client *cl, const struct command *cmd, int argc
     }
 }
 
-int dispatch_command_shards(const struct command *cmd, int argc, const char **argv,
-                            const size_t *argl, uint32_t *out, uint64_t *hashes)
+/* Argument indexes of the command line's keys, into idx (room for argc). */
+static int key_args(const struct command *cmd, int argc, const char **argv, const size_t *argl,
+                    int *idx)
 {
-    if (cmd->flags & (CMD_ALL_SHARDS | CMD_SELF_LOCK))
-        return -1;
-    if (cmd->keys) {
-        int small[64];
-        int *idx = argc <= 64 ? small : xmalloc(sizeof(int) * (size_t)argc);
-        int n = cmd->keys(argc, argv, argl, idx, argc);
-        for (int i = 0; i < n; i++) /* hashes: ctx_key rehashes movable keys */
-            out[i] = ks_shard_index(ht_hash(argv[idx[i]], argl[idx[i]]));
-        if (idx != small)
-            free(idx);
-        return n;
-    }
+    if (cmd->keys)
+        return cmd->keys(argc, argv, argl, idx, argc);
     if (cmd->first <= 0)
         return 0;
     int last = cmd->last < 0 ? argc + cmd->last : cmd->last;
     if (last >= argc)
         last = argc - 1;
     int n = 0;
-    for (int i = cmd->first; i <= last; i += cmd->step) {
-        uint64_t h = ht_hash(argv[i], argl[i]);
-        if (hashes)
-            hashes[i] = h;
-        out[n++] = ks_shard_index(h);
-    }
+    for (int i = cmd->first; i <= last; i += cmd->step)
+        idx[n++] = i;
     return n;
+}
+
+int dispatch_command_shards(const struct command *cmd, int argc, const char **argv,
+                            const size_t *argl, uint32_t *out, uint64_t *hashes)
+{
+    if (cmd->flags & (CMD_ALL_SHARDS | CMD_SELF_LOCK))
+        return -1;
+    int small[64];
+    int *idx = argc <= 64 ? small : xmalloc(sizeof(int) * (size_t)argc);
+    int n = key_args(cmd, argc, argv, argl, idx);
+    for (int i = 0; i < n; i++) {
+        uint64_t h = ht_hash(argv[idx[i]], argl[idx[i]]);
+        if (hashes) /* handlers look hashes up by argument index */
+            hashes[idx[i]] = h;
+        out[i] = ks_shard_index(h);
+    }
+    if (idx != small)
+        free(idx);
+    return n;
+}
+
+void dispatch_guard_keys(const struct command *cmd, int argc, const char **argv,
+                         const size_t *argl, int db)
+{
+    if (!(cmd->flags & CMD_WRITE) || !__atomic_load_n(&snapshot_sweeping, __ATOMIC_RELAXED))
+        return;
+    if (cmd->flags & CMD_ALL_SHARDS) {
+        snapshot_guard_all();
+        return;
+    }
+    int small[64];
+    int *idx = argc <= 64 ? small : xmalloc(sizeof(int) * (size_t)argc);
+    int n = key_args(cmd, argc, argv, argl, idx);
+    for (int i = 0; i < n; i++) {
+        struct key k;
+        key_init(&k, argv[idx[i]], argl[idx[i]]);
+        snapshot_guard_key(k.s, db, k.p, k.len, k.hash);
+    }
+    if (idx != small)
+        free(idx);
 }
 
 void dispatch_execute(struct cmd_ctx *c)
@@ -141,13 +168,8 @@ void dispatch_execute(struct cmd_ctx *c)
             shard_lock_set(wk->shard_idx, nshards);
             locked = 1;
         }
-        if (cmd->flags & CMD_WRITE) { /* a snapshot in progress keeps its copy */
-            if (locked)
-                snapshot_guard_set(wk->shard_idx, nshards);
-            else if (all)
-                snapshot_guard_all();
-        }
     }
+    dispatch_guard_keys(cmd, c->argc, c->argv, c->argl, c->db);
     int64_t t0 = clock_mono_us();
     cmd->proc(c);
     int64_t t1 = clock_mono_us();

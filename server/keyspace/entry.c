@@ -231,7 +231,7 @@ static struct entry *reshape(const struct entry *e, const char *key, size_t klen
                                        entry_type(e), entry_enc(e), &val);
     memcpy(val, oldval, vsize);
     n->access = e->access;
-    n->flags |= e->flags & (E_FETCHED | E_STALE | E_WIN);
+    n->flags |= e->flags & (E_FETCHED | E_STALE | E_WIN | E_SNAP);
     return n;
 }
 

@@ -7,7 +7,8 @@
  *   access  4  eviction metadata: LRU clock or LFU counter (eviction/)
  *   tenc    1  type (high nibble) and encoding (low nibble)
  *   flags   1  E_VOLATILE: an expiry block follows; E_MCMETA: a memcached
- *              block follows; E_FETCHED/E_STALE/E_WIN: meta-protocol state
+ *              block follows; E_FETCHED/E_STALE/E_WIN: meta-protocol state;
+ *              E_SNAP: snapshot parity (persistence/snapshot.h)
  *   data       [expire_ms:8][vol_index:4]   only if E_VOLATILE
  *              [mc_flags:4][cas:8]          only if E_MCMETA
  *              klen varint, key bytes
@@ -43,6 +44,7 @@ enum { ENC_INT = 0, ENC_EMB = 1, ENC_RAW = 2, ENC_PTR = 3 };
 #define E_FETCHED 0x04 /* read since stored (meta "h" flag) */
 #define E_STALE 0x08   /* invalidated by md I / ms I (meta "X") */
 #define E_WIN 0x10     /* a recache "win" token was handed out (meta "W"/"Z") */
+#define E_SNAP 0x20    /* snapshot parity: settled for the current save (snapshot.h) */
 
 struct entry {
     struct entry *next;

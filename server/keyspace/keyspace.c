@@ -30,9 +30,13 @@ static void account_out(struct shard *s, struct db_slot *d, struct entry *e)
     shard_mem_add(s, -(long long)entry_mem(e));
 }
 
-/* Remove and free the entry at pos (already known expired or deleted). */
-static void drop(struct shard *s, struct db_slot *d, struct ht_pos *pos)
+/* Remove and free the entry at pos (already known expired or deleted).
+ * Here and wherever an entry is replaced, re-expired or detached, a save in
+ * progress first keeps the old version (snapshot.h). */
+static void drop(struct shard *s, int db, struct ht_pos *pos)
 {
+    struct db_slot *d = &s->db[db];
+    snapshot_keep(s, db, *pos->link);
     struct entry *e = ht_remove(&d->ht, pos);
     evict_on_remove(d, e);
     account_out(s, d, e);
@@ -48,7 +52,7 @@ struct entry *ks_lookup(const struct ks_env *env, int db, const struct key *k, i
     struct entry *e = *pos.link;
     int64_t exp = entry_expire(e);
     if (exp >= 0 && exp <= env->now_ms) {
-        drop(k->s, d, &pos);
+        drop(k->s, db, &pos);
         shard_signal_key(k->s, db, k->p, k->len, k->hash);
         if (env->expired)
             __atomic_store_n(env->expired, *env->expired + 1, __ATOMIC_RELAXED);
@@ -64,7 +68,9 @@ void ks_store(const struct ks_env *env, int db, const struct key *k, struct entr
     struct shard *s = k->s;
     struct db_slot *d = &s->db[db];
     struct ht_pos pos;
+    snapshot_settle_new(s, e);
     if (ht_find(&d->ht, k->p, k->len, k->hash, &pos)) {
+        snapshot_keep(s, db, *pos.link);
         /* an overwrite keeps the key's history (LFU count, FIFO position)
          * and counts as an access, as Redis's dbSetValue does */
         evict_on_replace(d, *pos.link, e);
@@ -95,7 +101,7 @@ int ks_delete(const struct ks_env *env, int db, const struct key *k)
     struct db_slot *d = &k->s->db[db];
     struct ht_pos pos;
     ht_find(&d->ht, k->p, k->len, k->hash, &pos);
-    drop(k->s, d, &pos);
+    drop(k->s, db, &pos);
     shard_signal_key(k->s, db, k->p, k->len, k->hash);
     return 1;
 }
@@ -106,13 +112,14 @@ struct entry *ks_set_expire(const struct ks_env *env, int db, const struct key *
     struct shard *s = k->s;
     struct db_slot *d = &s->db[db];
     int was = (e->flags & E_VOLATILE) != 0, will = when_ms >= 0;
+    if (!was && !will)
+        return e;
+    snapshot_keep(s, db, e);
     if (was && will) { /* same shape: rewrite in place */
         entry_set_expire_field(e, when_ms);
         shard_signal_key(s, db, k->p, k->len, k->hash);
         return e;
     }
-    if (!was && !will)
-        return e;
     struct ht_pos pos;
     ht_find(&d->ht, k->p, k->len, k->hash, &pos);
     struct entry *n = entry_with_expire(e, when_ms);
@@ -135,6 +142,7 @@ struct entry *ks_detach(const struct ks_env *env, int db, const struct key *k)
     struct db_slot *d = &k->s->db[db];
     struct ht_pos pos;
     ht_find(&d->ht, k->p, k->len, k->hash, &pos);
+    snapshot_keep(k->s, db, *pos.link);
     struct entry *e = ht_remove(&d->ht, &pos);
     evict_on_remove(d, e);
     account_out(k->s, d, e);
@@ -194,6 +202,7 @@ static void free_entry_cb(struct entry *e, void *arg)
 
 uint64_t ks_flush_db_locked(struct shard *s, int db)
 {
+    snapshot_guard(s);
     struct db_slot *d = &s->db[db];
     uint64_t n = ht_count(&d->ht);
     if (s->nwatch)
@@ -211,6 +220,7 @@ uint64_t ks_flush_db_locked(struct shard *s, int db)
 
 void ks_swap_db_locked(struct shard *s, int a, int b)
 {
+    snapshot_guard(s);
     if (s->nwatch) {
         shard_signal_db(s, a);
         shard_signal_db(s, b);
@@ -269,9 +279,8 @@ uint64_t ks_expire_slice(struct shard *s, int64_t now_ms, int64_t budget_us, int
                 uint64_t h = ht_hash(key, klen);
                 struct ht_pos pos;
                 if (ht_find(&d->ht, key, klen, h, &pos)) {
-                    snapshot_guard(s);
                     shard_signal_key(s, db, key, klen, h);
-                    drop(s, d, &pos);
+                    drop(s, db, &pos);
                     expired++;
                 }
             } else {

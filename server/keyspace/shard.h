@@ -68,7 +68,13 @@ struct shard {
     uint64_t cas_seq; /* memcached CAS uniques handed out by this shard */
     struct brec *bhead, *btail; /* clients blocked on keys here (blocked.h) */
     uint32_t nblocked;
-    int snap_pending; /* a snapshot still needs this shard as it was (snapshot.h) */
+    /* snapshot state (persistence/snapshot.h): the save in progress still
+     * needs entries of this shard as they were; an entry whose E_SNAP bit
+     * equals snap_mark is settled (saved already, or newer than the save);
+     * old versions saved by writers, waiting for the snapshot thread */
+    int snap_pending;
+    uint8_t snap_mark;
+    struct snap_capture *snap_cap;
 } __attribute__((aligned(64)));
 
 int keyspace_init(int nshards, int databases);

@@ -80,7 +80,7 @@ static void cmd_retrieve(struct mc_ctx *m, const struct mc_request *r)
         key_init(&k, m->buf + r->keys[i].off, r->keys[i].len);
         struct mc_item it;
         shard_lock(k.s);
-        snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
+        snapshot_guard_key(k.s, MC_DB, k.p, k.len, k.hash); /* memcached reads may touch TTL/flags */
         int hit = mc_lookup(&m->env, &k, with_cas, 1, &it);
         /* an exptime already past still returns the value, then the item
          * is gone: reply before the touch frees it */
@@ -112,7 +112,7 @@ static void cmd_store(struct mc_ctx *m, const struct mc_request *r)
     mc_key(r, m->buf, &k);
     maxmemory_make_room(&m->env, &m->cl->wk->rnd, &m->cl->wk->stats.evicted);
     shard_lock(k.s);
-    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
+    snapshot_guard_key(k.s, MC_DB, k.p, k.len, k.hash); /* memcached reads may touch TTL/flags */
     enum mc_result res = mc_store(&m->env, &k, modes[r->cmd], 0, m->buf + r->data.off,
                                   r->data.len, r->flags, mc_exptime_ms(r->exptime, m->env.now_ms),
                                   r->cas, NULL);
@@ -145,7 +145,7 @@ static void cmd_delete(struct mc_ctx *m, const struct mc_request *r)
     struct key k;
     mc_key(r, m->buf, &k);
     shard_lock(k.s);
-    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
+    snapshot_guard_key(k.s, MC_DB, k.p, k.len, k.hash); /* memcached reads may touch TTL/flags */
     enum mc_result res = mc_delete(&m->env, &k);
     shard_unlock(k.s);
     STAT_INC(*(res == MC_DELETED ? &m->st->delete_hits : &m->st->delete_misses));
@@ -160,7 +160,7 @@ static void cmd_arith(struct mc_ctx *m, const struct mc_request *r)
     mc_key(r, m->buf, &k);
     uint64_t v = 0;
     shard_lock(k.s);
-    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
+    snapshot_guard_key(k.s, MC_DB, k.p, k.len, k.hash); /* memcached reads may touch TTL/flags */
     enum mc_result res = mc_incr(&m->env, &k, decr, r->delta, &v);
     shard_unlock(k.s);
     if (res == MC_NOT_FOUND)
@@ -186,7 +186,7 @@ static void cmd_touch(struct mc_ctx *m, const struct mc_request *r)
     mc_key(r, m->buf, &k);
     struct mc_item it;
     shard_lock(k.s);
-    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
+    snapshot_guard_key(k.s, MC_DB, k.p, k.len, k.hash); /* memcached reads may touch TTL/flags */
     int hit = mc_lookup(&m->env, &k, 0, 0, &it);
     if (hit)
         mc_touch(&m->env, &k, &it, mc_exptime_ms(r->exptime, m->env.now_ms));
@@ -276,7 +276,7 @@ static void drop_key(struct mc_ctx *m, const struct mc_request *r)
     struct key k;
     mc_key(r, m->buf, &k);
     shard_lock(k.s);
-    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
+    snapshot_guard_key(k.s, MC_DB, k.p, k.len, k.hash); /* memcached reads may touch TTL/flags */
     ks_delete(&m->env, MC_DB, &k);
     shard_unlock(k.s);
 }

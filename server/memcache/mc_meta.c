@@ -143,7 +143,7 @@ static void meta_get(struct mc_ctx *m, const struct mc_request *r)
     struct ret x = {0};
     int drop_after = 0;
     shard_lock(k.s);
-    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
+    snapshot_guard_key(k.s, MC_DB, k.p, k.len, k.hash); /* memcached reads may touch TTL/flags */
     uint64_t idle = 0;
     struct entry *pre = ks_lookup(&m->env, MC_DB, &k, KS_NOTOUCH);
     if (pre)
@@ -227,7 +227,7 @@ static void meta_set(struct mc_ctx *m, const struct mc_request *r)
     int compare = mc_meta_has(r, 'C'), mark_stale = 0;
     maxmemory_make_room(&m->env, &m->cl->wk->rnd, &m->cl->wk->stats.evicted);
     shard_lock(k.s);
-    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
+    snapshot_guard_key(k.s, MC_DB, k.p, k.len, k.hash); /* memcached reads may touch TTL/flags */
     if (compare && mc_meta_has(r, 'I')) {
         /* invalidate mode: a CAS older than the item's still stores, but
          * the result is marked stale (a late writer's value is suspect) */
@@ -271,7 +271,7 @@ static void meta_delete(struct mc_ctx *m, const struct mc_request *r)
     struct ret x = {0};
     struct mc_item it;
     shard_lock(k.s);
-    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
+    snapshot_guard_key(k.s, MC_DB, k.p, k.len, k.hash); /* memcached reads may touch TTL/flags */
     const char *code;
     if (!mc_lookup(&m->env, &k, 0, 0, &it)) {
         code = "NF";
@@ -308,7 +308,7 @@ static void meta_arith(struct mc_ctx *m, const struct mc_request *r)
     struct ret x = {0};
     struct mc_item it;
     shard_lock(k.s);
-    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
+    snapshot_guard_key(k.s, MC_DB, k.p, k.len, k.hash); /* memcached reads may touch TTL/flags */
     enum mc_result res;
     struct entry *cur = ks_lookup(&m->env, MC_DB, &k, KS_NOTOUCH);
     if (mc_meta_has(r, 'C') && cur && entry_cas(cur) != r->meta.cas)
@@ -365,7 +365,7 @@ static void meta_debug(struct mc_ctx *m, const struct mc_request *r)
     struct key k;
     mc_key(r, m->buf, &k);
     shard_lock(k.s);
-    snapshot_guard(k.s); /* memcached reads may touch TTL/flags */
+    snapshot_guard_key(k.s, MC_DB, k.p, k.len, k.hash); /* memcached reads may touch TTL/flags */
     struct entry *e = ks_lookup(&m->env, MC_DB, &k, KS_NOTOUCH);
     if (!e || entry_type(e) != T_STRING) {
         shard_unlock(k.s);
