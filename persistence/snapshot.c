@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +35,7 @@ struct snap_capture {
  * and hands the file at most about this many bytes per slice. */
 #define SLICE_US 250
 #define SLICE_BYTES (256 * 1024)
+#define SNAPSHOT_NICE 10
 
 #define MAX_SAVEPOINTS 16
 #define RETRY_DELAY_MS 5000 /* after a failed save, as Redis's CONFIG_BGSAVE_RETRY_DELAY */
@@ -329,6 +332,11 @@ static void mark_start(void)
 static void *snapshot_main(void *arg)
 {
     (void)arg;
+    /* Below the workers in the scheduler: on a busy machine a save takes
+     * longer rather than taking CPU from requests (Linux nice is per
+     * thread).  Failure is harmless: the save runs at normal priority. */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SNAPSHOT_NICE) != 0)
+        log_verbose("snapshot thread: setpriority failed: %s", strerror(errno));
     pthread_mutex_lock(&lock);
     for (;;) {
         while (!requested && !stopping)
