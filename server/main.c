@@ -184,8 +184,12 @@ int main(int argc, char **argv)
         log_warning("Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
         if (!snapshot_has_savepoints())
             break;
+        while (workers_pause(NULL) != 0) /* a SHUTDOWN is saving */
+            usleep(1000);
         log_notice("Saving the final RDB snapshot before exiting.");
-        if (snapshot_save_sync(1, err, sizeof(err)) == 0)
+        int rc = snapshot_save_sync(1, err, sizeof(err));
+        workers_resume(NULL, rc == 0); /* held commands: dropped, or run after all */
+        if (rc == 0)
             break;
         log_warning("Error trying to save the DB, can't exit.");
     }

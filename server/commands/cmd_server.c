@@ -14,6 +14,7 @@
 #include "server/core/log.h"
 #include "server/core/util.h"
 #include "server/net/client.h"
+#include "server/net/worker.h"
 
 struct get_state {
     struct resp_writer *w;
@@ -241,15 +242,23 @@ void cmd_shutdown(struct cmd_ctx *c)
     }
     /* Save first (explicitly, or because save points are set), so a
      * failure can still be answered and the server kept running, as Redis
-     * does; the snapshot is the dataset at this moment. */
+     * does.  The other workers are held meanwhile: the snapshot is the
+     * dataset at this moment and nothing is acknowledged after it. */
     if (save || (!nosave && snapshot_has_savepoints())) {
+        if (workers_pause(c->wk) != 0) {
+            log_warning("A shutdown is already saving; SHUTDOWN refused.");
+            ctx_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+            return;
+        }
         log_warning("Saving the final RDB snapshot before exiting.");
         char err[300];
         if (snapshot_save_sync(1, err, sizeof(err)) != 0) {
+            workers_resume(c->wk, 0);
             log_warning("Error trying to save the DB, can't exit.");
             ctx_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
             return;
         }
+        workers_resume(c->wk, 1);
     }
     log_warning("User requested shutdown...");
     c->cl->flags |= CL_CLOSE_ASAP;

@@ -171,7 +171,13 @@ void conn_on_readable(struct client *c)
     STAT_ADD(wk->stats.net_in, (uint64_t)n);
     have += (size_t)n;
 
+    pthread_mutex_lock(&wk->run_lock); /* workers_pause waits for this batch */
+    if (workers_exiting()) { /* after the final save: run nothing more */
+        pthread_mutex_unlock(&wk->run_lock);
+        return;
+    }
     size_t used = process_buffer(c, buf, have);
+    pthread_mutex_unlock(&wk->run_lock);
     if (shared) {
         if (used < have && !(c->flags & (CL_CLOSE_AFTER_REPLY | CL_CLOSE_ASAP))) {
             size_t rest = have - used; /* a partial frame: the client keeps it */

@@ -46,6 +46,7 @@
 static struct worker *workers;
 static int nworkers;
 static int stopping;
+static int pausing, exiting;
 
 int worker_count(void) { return nworkers; }
 struct worker *worker_get(int i) { return &workers[i]; }
@@ -279,6 +280,7 @@ int workers_start(int n, const int *listen_fds, const int *listen_proto, int nli
         w->stats.cmds = xcalloc((size_t)command_count(), sizeof(struct cmd_stat));
         w->now_ms = clock_wall_ms();
         pthread_mutex_init(&w->inbox_lock, NULL);
+        pthread_mutex_init(&w->run_lock, NULL);
         w->epfd = epoll_create1(EPOLL_CLOEXEC);
         w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (w->epfd < 0 || w->wakefd < 0)
@@ -300,6 +302,32 @@ int workers_start(int n, const int *listen_fds, const int *listen_proto, int nli
             return -1;
     return 0;
 }
+
+/* A pauser holds only its own run lock (a worker running SHUTDOWN) or none
+ * (main), and only one pause runs at a time, so two pausers never wait
+ * for each other's run locks. */
+int workers_pause(const struct worker *self)
+{
+    int idle = 0;
+    if (!__atomic_compare_exchange_n(&pausing, &idle, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return -1;
+    for (int i = 0; i < nworkers; i++)
+        if (&workers[i] != self)
+            pthread_mutex_lock(&workers[i].run_lock);
+    return 0;
+}
+
+void workers_resume(const struct worker *self, int exit_now)
+{
+    if (exit_now)
+        __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < nworkers; i++)
+        if (&workers[i] != self)
+            pthread_mutex_unlock(&workers[i].run_lock);
+    __atomic_store_n(&pausing, 0, __ATOMIC_RELEASE);
+}
+
+int workers_exiting(void) { return __atomic_load_n(&exiting, __ATOMIC_ACQUIRE); }
 
 void workers_stop(void)
 {
@@ -324,6 +352,7 @@ void workers_stop(void)
         close(w->epfd);
         close(w->wakefd);
         pthread_mutex_destroy(&w->inbox_lock);
+        pthread_mutex_destroy(&w->run_lock);
     }
     free(workers);
     workers = NULL;

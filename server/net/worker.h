@@ -29,6 +29,9 @@ struct worker {
     int *inbox;
     int inbox_n, inbox_cap;
     struct bwaiter *bw_inbox; /* served blocked clients to answer (blocking.c) */
+    /* Held while the worker runs its clients' commands (conn.c); a final
+     * save at shutdown takes it to hold them (workers_pause). */
+    pthread_mutex_t run_lock;
     struct bwaiter *bw_list;  /* this worker's blocked clients */
     int64_t bw_next_deadline; /* earliest blocking timeout, 0 = none */
 
@@ -58,6 +61,15 @@ struct worker {
 int workers_start(int n, const int *listen_fds, const int *listen_proto, int nlisten);
 /* Ask every worker to finish its loop, then join them. */
 void workers_stop(void);
+/* Shutdown's final save: let every worker but self finish the commands it
+ * is running, then hold it off running more, so nothing is acknowledged
+ * after the snapshot's instant.  -1 if another pause is in progress. */
+int workers_pause(const struct worker *self);
+/* Let them go again: to carry on (the save failed, the server keeps
+ * running, as Redis does) or, with exiting, to run nothing more. */
+void workers_resume(const struct worker *self, int exiting);
+/* 1 once a shutdown's final save succeeded: run no more commands. */
+int workers_exiting(void);
 int worker_count(void);
 struct worker *worker_get(int i);
 void worker_wake(struct worker *w);

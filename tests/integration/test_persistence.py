@@ -520,6 +520,52 @@ def test_shutdown_save_and_nosave(start):
     assert s.client().get("gen") == b"3"
 
 
+class Counter(threading.Thread):
+    """INCRs its own key until the server goes away; `acked` is the last
+    value the server answered."""
+
+    def __init__(self, port, key):
+        super().__init__(daemon=True)
+        self.port, self.key = port, key
+        self.acked = 0
+
+    def run(self):
+        c = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=60)
+        try:
+            while True:
+                self.acked = c.incr(self.key)
+        except (redis.ConnectionError, redis.TimeoutError, ConnectionError):
+            pass
+        finally:
+            c.connection_pool.disconnect()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["sigterm", "shutdown"])
+def test_no_write_is_acknowledged_after_the_final_save(start, how):
+    """Redis runs nothing between its final save and its exit.  A write we
+    answered while the final snapshot was being saved must be in it."""
+    s = start("--save", "3600 1")
+    fill_strings(s.port, 300000, prefix=b"filler:")  # the save takes a while
+    counters = [Counter(s.port, "ctr:%d" % i) for i in range(6)]
+    for t in counters:
+        t.start()
+    assert wait_until(lambda: all(t.acked > 100 for t in counters), 20)
+    if how == "sigterm":
+        s.proc.send_signal(signal.SIGTERM)
+        assert exit_code(s, 120) == 0
+    else:
+        assert shutdown(s) == 0
+    for t in counters:
+        t.join(60)
+    s2 = start()
+    c2 = s2.client()
+    assert c2.dbsize() == 300000 + len(counters)
+    for t in counters:
+        saved = int(c2.get(t.key))
+        assert saved >= t.acked, "%s: acknowledged %d, saved %d" % (t.key, t.acked, saved)
+
+
 # --------------------------------------------------------------------------
 # 4. kill -9 during BGSAVE under write load
 
