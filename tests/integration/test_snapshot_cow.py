@@ -24,7 +24,6 @@ Cachet only: redis-server's fork gives the same guarantee, but these tests
 check Cachet's sweep.  All servers run on 127.0.0.1, free ports, stopped by
 PID; every wait is bounded and no assertion depends on elapsed time.
 """
-import os
 import random
 import shutil
 import threading
@@ -81,7 +80,9 @@ class Cow:
         """The server under test, holding the filler."""
         shutil.copy(self.seed, self.start.dir / "dump.rdb")
         self.s = self.start(*args)
-        assert self.s.client().dbsize() == FILLER
+        # PING may be answered before the load even began (workers start
+        # before snapshot_load() sets `loading`): wait for the filler itself
+        wait_for(lambda: loaded_keys(self.s.port) == FILLER, 120, "the seed to load")
         return self.s
 
     def write(self, data):
@@ -174,6 +175,16 @@ def cow(start, seed, tmp_path):
     return Cow(start, seed, tmp_path)
 
 
+def loaded_keys(port):
+    """DBSIZE, or None while the server answers -LOADING."""
+    w = Wire(port, timeout=60)
+    try:
+        n = w("DBSIZE")
+    finally:
+        w.close()
+    return n if isinstance(n, int) else None
+
+
 def saving(info):
     """An INFO persistence reply says a save is running."""
     return b"\nrdb_bgsave_in_progress:1\r\n" in info
@@ -252,7 +263,7 @@ def SET(items, exp=-1):
 # 1. In-place edits, overwrites, TTL changes, deletes
 
 def test_string_edits_and_overwrites_keep_the_old_value(cow):
-    s = cow.server()
+    cow.server()
     data = {}
     for db in DBS:
         t = NEVER - db  # a TTL per db: a mix-up between databases shows
@@ -286,7 +297,7 @@ def test_string_edits_and_overwrites_keep_the_old_value(cow):
 
 
 def test_collection_edits_keep_the_old_value(cow):
-    s = cow.server()
+    cow.server()
     data = {}
     for db in DBS:
         t = NEVER - db
@@ -300,7 +311,8 @@ def test_collection_edits_keep_the_old_value(cow):
             (db, b"s"): SET(range(5)), (db, b"s:big"): SET(["m%d" % i for i in range(500)], t),
             (db, b"s:int"): SET(range(100, 110)), (db, b"s:from"): SET(["p", "q"]),
             (db, b"s:to"): SET(["r"]), (db, b"s:store"): SET(["old"]),
-            (db, b"z"): Z({"a": 1, "b": 2, "c": 3}), (db, b"z:big"): Z({"m%d" % i: i for i in range(400)}, t),
+            (db, b"z"): Z({"a": 1, "b": 2, "c": 3}),
+            (db, b"z:big"): Z({"m%d" % i: i for i in range(400)}, t),
             (db, b"z:pop"): Z({"x": -1, "y": 0}), (db, b"z:store"): Z({"old": 1}),
             (db, b"untouched"): L(["keep", db], t)})
     before = cow.write(data)
@@ -331,14 +343,15 @@ def test_collection_edits_keep_the_old_value(cow):
 
 
 def test_ttl_changes_keep_the_old_ttl(cow):
-    s = cow.server()
+    cow.server()
     data = {}
     for db in DBS:
         t = NEVER - 1000 * db
         data.update({
             (db, b"none:expire"): S(1), (db, b"none:pexpire"): L([1, 2]),
             (db, b"none:pexpireat"): H({"f": 1}), (db, b"none:getex"): S("v"),
-            (db, b"ttl:expire"): S(2, t), (db, b"ttl:gt"): SET([1], t), (db, b"ttl:lt"): Z({"m": 1}, t),
+            (db, b"ttl:expire"): S(2, t), (db, b"ttl:gt"): SET([1], t),
+            (db, b"ttl:lt"): Z({"m": 1}, t),
             (db, b"ttl:persist"): S(3, t), (db, b"ttl:getex"): S("w", t),
             (db, b"ttl:getexpersist"): S("x", t), (db, b"ttl:past"): S(4, t),
             (db, b"none:past"): L([5]), (db, b"ttl:zero"): S(6, t),
@@ -363,7 +376,7 @@ def test_ttl_changes_keep_the_old_ttl(cow):
 
 
 def test_deleted_keys_are_in_the_snapshot(cow):
-    s = cow.server()
+    cow.server()
     data = {}
     for db in DBS:
         for i in range(30):
@@ -387,7 +400,7 @@ def test_deleted_keys_are_in_the_snapshot(cow):
 
 
 def test_rename_move_and_copy_keep_source_and_destination(cow):
-    s = cow.server()
+    cow.server()
     data = {}
     for db in (0, 3):
         t = NEVER - db
@@ -463,7 +476,7 @@ def test_flushdb_and_flushall_keep_everything(cow):
 def test_select_inside_multi_keeps_the_right_database(cow):
     """The same key names in every database: a transaction's write guarded
     in the wrong database would let the changed value into the file."""
-    s = cow.server()
+    cow.server()
     data = {}
     for db in (0, 4, 6, 8):
         data.update({(db, b"n"): S(db), (db, b"h"): H({"f": db}), (db, b"l"): L([db, db]),
@@ -786,7 +799,7 @@ def random_commands(rng, n, nkeys):
     with SELECT, MULTI/EXEC, SWAPDB and bursts of new keys (tables grow
     while they are swept).  Errors (WRONGTYPE, ...) are part of the mix."""
     def key():
-        return "r:%d" % rng.randrange(nkeys) if rng.random() < 0.9 else "set:%d" % rng.randrange(nkeys)
+        return ("r:%d" if rng.random() < 0.9 else "set:%d") % rng.randrange(nkeys)
 
     def val():
         return rng.choice((str(rng.randrange(-50, 50)), "v" * rng.choice((1, 20, 100))))
@@ -794,7 +807,8 @@ def random_commands(rng, n, nkeys):
     gens = [
         lambda: ("SET", key(), val()), lambda: ("SET", key(), val(), "PX", 10 ** 9),
         lambda: ("SET", key(), val(), "KEEPTTL"), lambda: ("APPEND", key(), val()),
-        lambda: ("INCRBY", key(), rng.randrange(-5, 5)), lambda: ("SETRANGE", key(), rng.randrange(20), "R"),
+        lambda: ("INCRBY", key(), rng.randrange(-5, 5)),
+        lambda: ("SETRANGE", key(), rng.randrange(20), "R"),
         lambda: ("GETDEL", key()), lambda: ("GETEX", key(), "PERSIST"),
         lambda: ("GETEX", key(), "PX", 10 ** 8), lambda: ("DEL", key(), key()),
         lambda: ("UNLINK", key()), lambda: ("EXPIRE", key(), 10 ** 5),
@@ -809,7 +823,8 @@ def random_commands(rng, n, nkeys):
         lambda: ("LPOP", key()), lambda: ("RPOP", key(), 2), lambda: ("LSET", key(), 0, val()),
         lambda: ("LTRIM", key(), 1, rng.randrange(-3, 100)),
         lambda: ("LMOVE", key(), key(), "LEFT", "RIGHT"),
-        lambda: ("SADD", key(), rng.randrange(60), val()), lambda: ("SREM", key(), rng.randrange(50)),
+        lambda: ("SADD", key(), rng.randrange(60), val()),
+        lambda: ("SREM", key(), rng.randrange(50)),
         lambda: ("SPOP", key()), lambda: ("SMOVE", key(), key(), rng.randrange(50)),
         lambda: ("SINTERSTORE", key(), key(), key()),
         lambda: ("ZADD", key(), rng.randrange(100), "m%d" % rng.randrange(20)),
@@ -842,7 +857,7 @@ def random_commands(rng, n, nkeys):
 @pytest.mark.parametrize("seed_", [1, 2])
 def test_random_writes_during_a_save(cow, seed_):
     rng = random.Random(seed_)
-    s = cow.server()
+    cow.server()
     before = cow.write(random_dataset(rng, 2000))
     assert len(before) > 1500
     cmds = random_commands(rng, 3000, 2000)
@@ -886,7 +901,7 @@ class Hammer(threading.Thread):
                 cmds = []
                 for k in range(10):
                     n = self.rounds + k + 1
-                    src, dst = ("p:%d:L" % i, "p:%d:R" % i) if left else ("p:%d:R" % i, "p:%d:L" % i)
+                    src, dst = ("p:%d:L" % i, "p:%d:R" % i)[::1 if left else -1]
                     left = not left
                     cmds += [("MULTI",), ("SELECT", 1), ("INCR", "c:%d:a" % i),
                              ("HSET", "h:%d" % i, "n", n), ("SELECT", 2), ("INCR", "c:%d:b" % i),
@@ -989,3 +1004,4 @@ def test_eight_writers_three_snapshots_all_consistent(cow):
         assert column == sorted(column), "thread %d went back in time: %r" % (i, column)
         assert column[0] < column[-1]
     assert seen[0] != seen[2], "no writes between the first and the last snapshot"
+
