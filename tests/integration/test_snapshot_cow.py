@@ -1004,4 +1004,3 @@ def test_eight_writers_three_snapshots_all_consistent(cow):
         assert column == sorted(column), "thread %d went back in time: %r" % (i, column)
         assert column[0] < column[-1]
     assert seen[0] != seen[2], "no writes between the first and the last snapshot"
-
