@@ -28,6 +28,11 @@
 static int loading;
 static struct load_status status; /* fields written with relaxed atomics */
 
+void snapshot_loading_begin(void)
+{
+    __atomic_store_n(&loading, 1, __ATOMIC_RELEASE);
+}
+
 int snapshot_loading(void)
 {
     return __atomic_load_n(&loading, __ATOMIC_ACQUIRE);
@@ -185,9 +190,11 @@ int snapshot_load(const char *path, char *err, size_t cap)
 {
     struct loader l = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
     if (l.fd < 0) {
-        if (errno == ENOENT)
+        int e = errno;
+        __atomic_store_n(&loading, 0, __ATOMIC_RELEASE);
+        if (e == ENOENT)
             return 0; /* nothing saved yet */
-        snprintf(err, cap, "can't open: %s", strerror(errno));
+        snprintf(err, cap, "can't open: %s", strerror(e));
         return -1;
     }
     struct stat st;

@@ -129,6 +129,10 @@ void snapshot_status(struct snapshot_status *out);
  * does not exist), -1 with err naming the offset and what was expected. */
 int snapshot_load(const char *path, char *err, size_t cap);
 int snapshot_loading(void);
+/* Before the workers start: clients get -LOADING until snapshot_load()
+ * has loaded the file or found there is none, so nobody sees or writes
+ * the keyspace before it holds the file. */
+void snapshot_loading_begin(void);
 struct load_status {
     int64_t start_s;
     uint64_t total_bytes, loaded_bytes;

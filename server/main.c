@@ -156,6 +156,7 @@ int main(int argc, char **argv)
     write_pidfile();
     log_notice("Cachet %s starting: pid=%d, port=%lld, threads=%ld, shards=%lld", CACHET_VERSION,
                (int)getpid(), cfg.port, threads, cfg.shards);
+    snapshot_loading_begin();
     if (workers_start((int)threads, lfds, protos, nl) != 0) {
         log_warning("Failed to start worker threads: %s", strerror(errno));
         return 1;
