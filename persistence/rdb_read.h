@@ -21,7 +21,9 @@
  *
  * Elements arrive as strings: integers stored in compact encodings are
  * formatted in decimal, exactly as Redis would return them.  Pointers passed
- * to the sink are valid only during the call.
+ * to the sink are valid only during the call, except that the rdb_key_info
+ * given to begin() (and the key bytes it points at) stays as it is until
+ * end() returns, so a sink may build the key's entry as the value arrives.
  */
 #ifndef CACHET_RDB_READ_H
 #define CACHET_RDB_READ_H

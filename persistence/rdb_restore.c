@@ -45,11 +45,20 @@ void snapshot_load_status(struct load_status *out)
 struct loader {
     int fd;
     int64_t now_ms, next_log_ms;
-    int type;  /* T_* of the key being built */
-    void *obj;   /* its object (collections), or a copy of a string value */
-    size_t slen; /* that string's length */
+    uint64_t db;             /* from the last SELECTDB */
+    uint64_t reserve_left;   /* keys RESIZEDB hints may still pre-size for */
+    const struct rdb_key_info *key; /* the key being built (valid to end()) */
+    int type;                /* its T_* */
+    void *obj;               /* its object (collections) */
+    struct entry *str;       /* or its entry, built when the string arrives */
     char msg[160];
 };
+
+/* The fewest bytes a key's record can take (type, key length, value
+ * length); real records are larger, so the budget is file size / 8: a file
+ * that claims more keys than it could hold gets no more pre-sizing than an
+ * honest one of its size, and the rest grow as usual. */
+#define RESERVE_BYTES_PER_KEY 8
 
 static ssize_t read_file(void *ctx, void *buf, size_t n)
 {
@@ -82,6 +91,22 @@ static const char *on_select_db(void *ctx, uint64_t db)
                  (unsigned long long)db, ks_ndb());
         return l->msg;
     }
+    l->db = db;
+    return NULL;
+}
+
+/* RESIZEDB: size the tables once for the keys that follow, instead of
+ * growing them through every power of two with incremental rehashes that
+ * re-read each moved entry's key. */
+static const char *on_resize_db(void *ctx, uint64_t db_size, uint64_t expires_size)
+{
+    struct loader *l = ctx;
+    (void)expires_size;
+    if (db_size > l->reserve_left)
+        db_size = l->reserve_left;
+    l->reserve_left -= db_size;
+    if (db_size)
+        ks_reserve((int)l->db, db_size);
     return NULL;
 }
 
@@ -90,9 +115,11 @@ static const char *on_begin(void *ctx, const struct rdb_key_info *k)
     struct loader *l = ctx;
     if (k->db >= (uint64_t)ks_ndb())
         return on_select_db(ctx, k->db);
-    l->slen = 0;
+    l->key = k;
+    l->str = NULL;
+    l->obj = NULL;
     switch (k->kind) {
-    case RDB_KIND_STRING: l->type = T_STRING; l->obj = NULL; break;
+    case RDB_KIND_STRING: l->type = T_STRING; break;
     case RDB_KIND_LIST: l->type = T_LIST; l->obj = list_create(); break;
     case RDB_KIND_SET: l->type = T_SET; l->obj = set_create(); break;
     case RDB_KIND_ZSET: l->type = T_ZSET; l->obj = zset_create(); break;
@@ -104,9 +131,11 @@ static const char *on_begin(void *ctx, const struct rdb_key_info *k)
 static const char *on_string(void *ctx, const char *p, size_t n)
 {
     struct loader *l = ctx;
-    free(l->obj);
-    l->obj = xmemdup(p, n); /* the value, until end() builds the entry */
-    l->slen = n;
+    const struct rdb_key_info *k = l->key;
+    if (l->str) /* the reader gives a string key one value; stay safe anyway */
+        entry_free(l->str);
+    l->str = entry_new_string(k->key, k->klen, p, n,
+                              k->expire_ms == RDB_NO_EXPIRE ? -1 : k->expire_ms);
     return NULL;
 }
 
@@ -141,10 +170,11 @@ static const char *on_hash_field(void *ctx, const char *f, size_t fl, const char
 
 static void drop_partial(struct loader *l)
 {
-    if (l->type == T_STRING)
-        free(l->obj);
-    else if (l->obj)
+    if (l->str)
+        entry_free(l->str);
+    if (l->obj)
         type_ops_of(l->type)->destroy(l->obj);
+    l->str = NULL;
     l->obj = NULL;
 }
 
@@ -152,26 +182,22 @@ static const char *on_end(void *ctx, const struct rdb_key_info *k)
 {
     struct loader *l = ctx;
     int64_t exp = k->expire_ms == RDB_NO_EXPIRE ? -1 : k->expire_ms;
-    size_t len = l->type == T_STRING ? l->slen : type_ops_of(l->type)->len(l->obj);
-    if ((exp >= 0 && exp <= l->now_ms) || (l->type != T_STRING && len == 0)) {
+    int empty = l->type == T_STRING ? !l->str : type_ops_of(l->type)->len(l->obj) == 0;
+    if ((exp >= 0 && exp <= l->now_ms) || empty) {
         if (exp >= 0 && exp <= l->now_ms)
             __atomic_add_fetch(&status.keys_expired, 1, __ATOMIC_RELAXED);
         drop_partial(l);
         return NULL;
     }
-    struct entry *e = l->type == T_STRING
-                          ? entry_new_string(k->key, k->klen, l->obj, len, exp)
-                          : entry_new_obj(k->key, k->klen, l->type, l->obj, exp);
-    if (l->type == T_STRING)
-        free(l->obj);
+    struct entry *e = l->type == T_STRING ? l->str
+                                          : entry_new_obj(k->key, k->klen, l->type, l->obj, exp);
+    l->str = NULL;
     l->obj = NULL;
     struct key key;
     key_init(&key, k->key, k->klen);
     struct ks_env env = {l->now_ms, NULL};
     shard_lock(key.s);
-    int dup = ks_lookup(&env, (int)k->db, &key, KS_NOTOUCH) != NULL;
-    if (!dup)
-        ks_store(&env, (int)k->db, &key, e);
+    int dup = !ks_add(&env, (int)k->db, &key, e);
     shard_unlock(key.s);
     if (dup) {
         entry_free(e);
@@ -194,11 +220,13 @@ int snapshot_load(const char *path, char *err, size_t cap)
     uint64_t size = fstat(l.fd, &st) == 0 ? (uint64_t)st.st_size : 0;
     l.now_ms = clock_wall_ms();
     l.next_log_ms = l.now_ms + 2000;
+    l.reserve_left = size / RESERVE_BYTES_PER_KEY;
     status = (struct load_status){l.now_ms / 1000, size, 0, 0, 0};
     __atomic_store_n(&loading, 1, __ATOMIC_RELEASE);
     log_notice("Loading RDB produced by %s (%llu bytes)", path, (unsigned long long)size);
     static const struct rdb_sink sink = {
         .select_db = on_select_db,
+        .resize_db = on_resize_db,
         .begin = on_begin,
         .string = on_string,
         .list_item = on_list_item,

@@ -54,6 +54,11 @@ struct entry *ht_remove(struct htable *h, struct ht_pos *pos);
 /* Put `n` where the entry at pos is (same key); returns the old entry. */
 struct entry *ht_replace(struct htable *h, struct ht_pos *pos, struct entry *n);
 
+/* Size the table for about n entries before they arrive (loading a
+ * snapshot, whose RESIZEDB hint says how many keys follow), so the inserts
+ * neither rehash nor walk chains longer than normal.  Only grows, and only
+ * when no rehash is under way; an empty table gets its array at once. */
+void ht_reserve(struct htable *h, uint64_t n);
 /* Rehash up to `buckets` buckets; returns 1 if rehashing continues. */
 int ht_rehash_step(struct htable *h, int buckets);
 /* Shrink if mostly empty; called by housekeeping, not on the request path. */
