@@ -42,15 +42,70 @@ void snapshot_load_status(struct load_status *out)
     out->keys_expired = __atomic_load_n(&status.keys_expired, __ATOMIC_RELAXED);
 }
 
+/* Duplicate members and fields within one key.  Our compact encodings
+ * find a member by scanning, so checking each arriving element that way
+ * made loading a collection quadratic (most of a load's time went to it).
+ * Instead the loader keeps the 64-bit hashes of the key's elements so far
+ * in a small open-addressing table: a hash not seen before means the
+ * element is new and goes in unchecked (set_add_new and friends); a hash
+ * seen before (a duplicate, or a 2^-64 collision) goes through the type's
+ * own exact check.  The table holds at most DUP_MAX hashes, so it stays a
+ * few tens of KB; past that a collection has outgrown the compact
+ * encodings and its own lookups are O(1).  A generation number per slot
+ * empties the table for the next key without clearing it. */
+#define DUP_MAX 1024
+#define DUP_SLOTS (2 * DUP_MAX) /* a power of two, at most half full */
+
+struct dup_slot {
+    uint64_t hash;
+    uint32_t gen;
+};
+
+struct dupcheck {
+    struct dup_slot *slot; /* DUP_SLOTS */
+    uint32_t gen, used;
+};
+
+static void dup_reset(struct dupcheck *d)
+{
+    d->used = 0;
+    if (++d->gen == 0) { /* wrapped: every slot's stamp could look current */
+        memset(d->slot, 0, DUP_SLOTS * sizeof(*d->slot));
+        d->gen = 1;
+    }
+}
+
+/* 1: certainly not seen in this key; 0: maybe seen (or the table is full):
+ * check exactly. */
+static int dup_first_sight(struct dupcheck *d, const char *p, size_t n)
+{
+    if (d->used >= DUP_MAX)
+        return 0;
+    uint64_t h = ht_hash(p, n);
+    for (uint32_t i = (uint32_t)h & (DUP_SLOTS - 1);; i = (i + 1) & (DUP_SLOTS - 1)) {
+        struct dup_slot *s = &d->slot[i];
+        if (s->gen != d->gen) {
+            s->hash = h;
+            s->gen = d->gen;
+            d->used++;
+            return 1;
+        }
+        if (s->hash == h)
+            return 0;
+    }
+}
+
 struct loader {
     int fd;
     int64_t now_ms, next_log_ms;
     uint64_t db;             /* from the last SELECTDB */
     uint64_t reserve_left;   /* keys RESIZEDB hints may still pre-size for */
     const struct rdb_key_info *key; /* the key being built (valid to end()) */
+    struct key kref;         /* its hash and shard */
     int type;                /* its T_* */
     void *obj;               /* its object (collections) */
     struct entry *str;       /* or its entry, built when the string arrives */
+    struct dupcheck dup;     /* its members or fields so far */
     char msg[160];
 };
 
@@ -116,6 +171,12 @@ static const char *on_begin(void *ctx, const struct rdb_key_info *k)
     if (k->db >= (uint64_t)ks_ndb())
         return on_select_db(ctx, k->db);
     l->key = k;
+    /* The key's bucket is a cache miss (keys arrive in an order unrelated
+     * to our hash, over tables of 100+ MB): start it now, so that it
+     * overlaps decoding the value instead of stalling end(). */
+    key_init(&l->kref, k->key, k->klen);
+    ks_prefetch((int)k->db, &l->kref);
+    dup_reset(&l->dup);
     l->str = NULL;
     l->obj = NULL;
     switch (k->kind) {
@@ -149,6 +210,10 @@ static const char *on_list_item(void *ctx, const char *p, size_t n)
 static const char *on_set_member(void *ctx, const char *p, size_t n)
 {
     struct loader *l = ctx;
+    if (dup_first_sight(&l->dup, p, n)) {
+        set_add_new(l->obj, p, n);
+        return NULL;
+    }
     return set_add(l->obj, p, n) ? NULL : "duplicate set member";
 }
 
@@ -157,6 +222,8 @@ static const char *on_zset_member(void *ctx, const char *p, size_t n, double sco
     struct loader *l = ctx;
     int out = 0;
     double now;
+    if (dup_first_sight(&l->dup, p, n))
+        return zset_add_new(l->obj, score, p, n) ? NULL : "score is not a number (NaN)";
     if (!zset_add(l->obj, score, p, n, 0, &out, &now))
         return "score is not a number (NaN)";
     return out & ZADD_ADDED ? NULL : "duplicate sorted set member";
@@ -165,6 +232,10 @@ static const char *on_zset_member(void *ctx, const char *p, size_t n, double sco
 static const char *on_hash_field(void *ctx, const char *f, size_t fl, const char *v, size_t vl)
 {
     struct loader *l = ctx;
+    if (dup_first_sight(&l->dup, f, fl)) {
+        hash_add_new(l->obj, f, fl, v, vl);
+        return NULL;
+    }
     return hash_set(l->obj, f, fl, v, vl) ? NULL : "duplicate hash field";
 }
 
@@ -193,12 +264,10 @@ static const char *on_end(void *ctx, const struct rdb_key_info *k)
                                           : entry_new_obj(k->key, k->klen, l->type, l->obj, exp);
     l->str = NULL;
     l->obj = NULL;
-    struct key key;
-    key_init(&key, k->key, k->klen);
     struct ks_env env = {l->now_ms, NULL};
-    shard_lock(key.s);
-    int dup = !ks_add(&env, (int)k->db, &key, e);
-    shard_unlock(key.s);
+    shard_lock(l->kref.s);
+    int dup = !ks_add(&env, (int)k->db, &l->kref, e);
+    shard_unlock(l->kref.s);
     if (dup) {
         entry_free(e);
         return "duplicate key";
@@ -221,6 +290,7 @@ int snapshot_load(const char *path, char *err, size_t cap)
     l.now_ms = clock_wall_ms();
     l.next_log_ms = l.now_ms + 2000;
     l.reserve_left = size / RESERVE_BYTES_PER_KEY;
+    l.dup.slot = xcalloc(DUP_SLOTS, sizeof(*l.dup.slot));
     status = (struct load_status){l.now_ms / 1000, size, 0, 0, 0};
     __atomic_store_n(&loading, 1, __ATOMIC_RELEASE);
     log_notice("Loading RDB produced by %s (%llu bytes)", path, (unsigned long long)size);
@@ -241,6 +311,7 @@ int snapshot_load(const char *path, char *err, size_t cap)
     if (rc != 0)
         drop_partial(&l);
     close(l.fd);
+    free(l.dup.slot);
     __atomic_store_n(&loading, 0, __ATOMIC_RELEASE);
     if (rc != 0) {
         snprintf(err, cap, "%s", res.err.msg);

@@ -47,6 +47,15 @@ static inline uint64_t ht_count(const struct htable *h) { return h->used[0] + h-
 
 /* Find key; returns 1 and fills *pos, or 0. */
 int ht_find(struct htable *h, const char *key, size_t klen, uint64_t hash, struct ht_pos *pos);
+/* Start loading the bucket a find or insert of hash will read, so that a
+ * caller who knows a key well before it stores it (loading a snapshot)
+ * overlaps the cache miss with other work.  Only a hint. */
+static inline void ht_prefetch(const struct htable *h, uint64_t hash)
+{
+    int i = h->rehash_idx >= 0 ? 1 : 0;
+    if (h->size[i])
+        __builtin_prefetch(&h->t[i][hash & (h->size[i] - 1)], 1);
+}
 /* Insert an entry whose key is absent. */
 void ht_insert(struct htable *h, struct entry *e, uint64_t hash);
 /* Remove the entry at pos from its chain (not freed); returns it. */

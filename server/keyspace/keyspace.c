@@ -115,6 +115,13 @@ int ks_add(const struct ks_env *env, int db, const struct key *k, struct entry *
     return 1;
 }
 
+void ks_prefetch(int db, const struct key *k)
+{
+    shard_lock(k->s);
+    ht_prefetch(&k->s->db[db].ht, k->hash);
+    shard_unlock(k->s);
+}
+
 void ks_reserve(int db, uint64_t nkeys)
 {
     /* Keys spread evenly by hash; ht_reserve leaves room for twice the

@@ -42,6 +42,9 @@ void ks_store(const struct ks_env *env, int db, const struct key *k, struct entr
  * a live key is there (e is left to the caller).  One table walk where
  * ks_lookup + ks_store take two (loading a snapshot). */
 int ks_add(const struct ks_env *env, int db, const struct key *k, struct entry *e);
+/* Prefetch the bucket k will use in db (takes and releases the shard
+ * lock itself): see ht_prefetch. */
+void ks_prefetch(int db, const struct key *k);
 /* Size db's tables in every shard for about nkeys keys spread by hash
  * (takes and releases each shard lock itself). */
 void ks_reserve(int db, uint64_t nkeys);
