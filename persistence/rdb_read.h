@@ -105,6 +105,12 @@ struct rdb_read_result {
     struct rdb_error err; /* set when rdb_read returns -1 */
 };
 
+/* A sink that finds a problem with a key after its end() (e.g. it stores
+ * keys in batches) words it as the reader would have:
+ * "offset N: key 'k' (kind): msg", the name escaped and cut as there. */
+void rdb_key_error(char *out, size_t cap, uint64_t offset, const char *key, size_t klen,
+                   enum rdb_kind kind, const char *msg);
+
 /* Read one RDB file.  Returns 0, or -1 with res->err filled.  opts may be
  * NULL.  Bytes after the footer are not read. */
 int rdb_read(rdb_read_fn fn, void *fn_ctx, const struct rdb_sink *sink, void *sink_ctx,

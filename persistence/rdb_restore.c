@@ -95,17 +95,39 @@ static int dup_first_sight(struct dupcheck *d, const char *p, size_t n)
     }
 }
 
+/* Keys built but not yet stored.  Storing a key reads its bucket, a cache
+ * miss: keys arrive in an order unrelated to our hash (Redis writes them
+ * in its own dict's order), over 100+ MB of buckets, so every store
+ * stalled on DRAM (and the TLB) - the largest single cost of a load.  The
+ * loader therefore prefetches the bucket when a key is complete and stores
+ * it PENDING keys later, when the line has arrived, while the keys in
+ * between are decoded.  FIFO, so a repeated key still meets the first one
+ * in the table; a duplicate found late is reported with its own offset
+ * (rdb_key_error), and whatever is pending is stored at the end of the
+ * file or freed on an error.  16 keys of small values are a few
+ * microseconds of decoding, enough to cover a miss with room to spare. */
+#define PENDING 16
+
+struct pending_key {
+    struct entry *e;
+    struct key k; /* k.p points at the entry's own copy of the name */
+    uint64_t db, offset;
+    enum rdb_kind kind;
+};
+
 struct loader {
     int fd;
     int64_t now_ms, next_log_ms;
     uint64_t db;             /* from the last SELECTDB */
     uint64_t reserve_left;   /* keys RESIZEDB hints may still pre-size for */
     const struct rdb_key_info *key; /* the key being built (valid to end()) */
-    struct key kref;         /* its hash and shard */
     int type;                /* its T_* */
     void *obj;               /* its object (collections) */
     struct entry *str;       /* or its entry, built when the string arrives */
     struct dupcheck dup;     /* its members or fields so far */
+    struct pending_key pend[PENDING]; /* a ring: pend_n keys from pend_head */
+    unsigned pend_head, pend_n;
+    char fail[384];          /* set when a pending key could not be stored */
     char msg[160];
 };
 
@@ -174,8 +196,6 @@ static const char *on_begin(void *ctx, const struct rdb_key_info *k)
     /* The key's bucket is a cache miss (keys arrive in an order unrelated
      * to our hash, over tables of 100+ MB): start it now, so that it
      * overlaps decoding the value instead of stalling end(). */
-    key_init(&l->kref, k->key, k->klen);
-    ks_prefetch((int)k->db, &l->kref);
     dup_reset(&l->dup);
     l->str = NULL;
     l->obj = NULL;
@@ -249,6 +269,42 @@ static void drop_partial(struct loader *l)
     l->obj = NULL;
 }
 
+/* Store the oldest pending key.  0, or -1 with l->fail set. */
+static int store_oldest(struct loader *l)
+{
+    struct pending_key *p = &l->pend[l->pend_head];
+    l->pend_head = (l->pend_head + 1) % PENDING;
+    l->pend_n--;
+    struct ks_env env = {l->now_ms, NULL};
+    shard_lock(p->k.s);
+    int stored = ks_add(&env, (int)p->db, &p->k, p->e);
+    shard_unlock(p->k.s);
+    if (!stored) {
+        rdb_key_error(l->fail, sizeof(l->fail), p->offset, p->k.p, p->k.len, p->kind,
+                      "duplicate key");
+        entry_free(p->e);
+        return -1;
+    }
+    __atomic_add_fetch(&status.keys_loaded, 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
+/* At the end of the file: store what is pending.  0 or -1 (l->fail). */
+static int store_pending(struct loader *l)
+{
+    while (l->pend_n)
+        if (store_oldest(l) < 0)
+            return -1;
+    return 0;
+}
+
+/* After a failure: free what was never stored. */
+static void drop_pending(struct loader *l)
+{
+    for (; l->pend_n; l->pend_n--, l->pend_head = (l->pend_head + 1) % PENDING)
+        entry_free(l->pend[l->pend_head].e);
+}
+
 static const char *on_end(void *ctx, const struct rdb_key_info *k)
 {
     struct loader *l = ctx;
@@ -264,15 +320,14 @@ static const char *on_end(void *ctx, const struct rdb_key_info *k)
                                           : entry_new_obj(k->key, k->klen, l->type, l->obj, exp);
     l->str = NULL;
     l->obj = NULL;
-    struct ks_env env = {l->now_ms, NULL};
-    shard_lock(l->kref.s);
-    int dup = !ks_add(&env, (int)k->db, &l->kref, e);
-    shard_unlock(l->kref.s);
-    if (dup) {
-        entry_free(e);
-        return "duplicate key";
-    }
-    __atomic_add_fetch(&status.keys_loaded, 1, __ATOMIC_RELAXED);
+    if (l->pend_n == PENDING && store_oldest(l) < 0)
+        return "a key read earlier could not be stored"; /* l->fail says which */
+    struct pending_key *p = &l->pend[(l->pend_head + l->pend_n++) % PENDING];
+    size_t klen;
+    const char *name = entry_key(e, &klen);
+    *p = (struct pending_key){.e = e, .db = k->db, .offset = k->offset, .kind = k->kind};
+    key_init(&p->k, name, klen);
+    ks_prefetch((int)p->db, &p->k);
     return NULL;
 }
 
@@ -308,13 +363,17 @@ int snapshot_load(const char *path, char *err, size_t cap)
     struct rdb_read_opts opts = {.input_size = size, .max_string = 0};
     struct rdb_read_result res;
     int rc = rdb_read(read_file, &l, &sink, &l, &opts, &res);
-    if (rc != 0)
+    if (rc == 0 && store_pending(&l) < 0)
+        rc = -1;
+    if (rc != 0) {
         drop_partial(&l);
+        drop_pending(&l);
+    }
     close(l.fd);
     free(l.dup.slot);
     __atomic_store_n(&loading, 0, __ATOMIC_RELEASE);
     if (rc != 0) {
-        snprintf(err, cap, "%s", res.err.msg);
+        snprintf(err, cap, "%s", l.fail[0] ? l.fail : res.err.msg);
         return -1;
     }
     snapshot_mark_clean();

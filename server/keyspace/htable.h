@@ -54,7 +54,7 @@ static inline void ht_prefetch(const struct htable *h, uint64_t hash)
 {
     int i = h->rehash_idx >= 0 ? 1 : 0;
     if (h->size[i])
-        __builtin_prefetch(&h->t[i][hash & (h->size[i] - 1)], 1);
+        __builtin_prefetch(&h->t[i][hash & (h->size[i] - 1)]); /* a read: a write hint needs PREFETCHW, which x86-64 builds drop */
 }
 /* Insert an entry whose key is absent. */
 void ht_insert(struct htable *h, struct entry *e, uint64_t hash);

@@ -117,8 +117,12 @@ def test_duplicate_elements_refuse_the_file(tmp_path, case):
 
 
 @pytest.mark.skipif(IS_REDIS, reason="Cachet's message")
-def test_duplicate_key_refuses_the_file(tmp_path):
-    data = rdb(str_rec("k", "1"), set_rec("other", ["x"]), str_rec("k", "2"))
+@pytest.mark.parametrize("between,after", [(1, 0), (1, 40), (40, 0), (40, 40)])
+def test_duplicate_key_refuses_the_file(tmp_path, between, after):
+    # keys are stored a few keys after they are read: the repeat is caught
+    # near or far from the first, in the middle of the file or at its end
+    data = rdb(str_rec("k", "1"), *[set_rec("b%d" % i, ["x"]) for i in range(between)],
+               str_rec("k", "2"), *[str_rec("a%d" % i, "y") for i in range(after)])
     log = refused(tmp_path, data)
     m = re.search(r"offset (\d+): key 'k' \(string\): duplicate key", log)
     assert m, log[-3000:]
