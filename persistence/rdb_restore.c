@@ -131,10 +131,11 @@ struct loader {
     char msg[160];
 };
 
-/* The fewest bytes a key's record can take (type, key length, value
- * length); real records are larger, so the budget is file size / 8: a file
- * that claims more keys than it could hold gets no more pre-sizing than an
- * honest one of its size, and the rest grow as usual. */
+/* RESIZEDB hints are believed for at most file size / 8 keys in all: a
+ * record takes at least 3 bytes (type, key length, value length) and real
+ * ones far more, so an honest file is never cut short, and a file that
+ * claims more keys than it could hold gets no more pre-sizing than an
+ * honest one of its size (the rest grow as usual). */
 #define RESERVE_BYTES_PER_KEY 8
 
 static ssize_t read_file(void *ctx, void *buf, size_t n)
@@ -193,9 +194,6 @@ static const char *on_begin(void *ctx, const struct rdb_key_info *k)
     if (k->db >= (uint64_t)ks_ndb())
         return on_select_db(ctx, k->db);
     l->key = k;
-    /* The key's bucket is a cache miss (keys arrive in an order unrelated
-     * to our hash, over tables of 100+ MB): start it now, so that it
-     * overlaps decoding the value instead of stalling end(). */
     dup_reset(&l->dup);
     l->str = NULL;
     l->obj = NULL;
