@@ -57,6 +57,25 @@ const char *rdbr_kind_name(enum rdb_kind k)
     return names[k];
 }
 
+/* "offset N: key 'k' (kind): " into out; returns its length (>= cap if
+ * cut). */
+static int key_prefix(char *out, size_t cap, uint64_t at, const char *key, size_t klen,
+                      enum rdb_kind kind)
+{
+    char q[272];
+    quote(q, sizeof(q), (const unsigned char *)key, klen);
+    return snprintf(out, cap, "offset %llu: key '%s' (%s): ", (unsigned long long)at, q,
+                    rdbr_kind_name(kind));
+}
+
+void rdb_key_error(char *out, size_t cap, uint64_t offset, const char *key, size_t klen,
+                   enum rdb_kind kind, const char *msg)
+{
+    int n = key_prefix(out, cap, offset, key, klen, kind);
+    if (n > 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, "%s", msg);
+}
+
 /* Record "offset N: [key 'k' (kind): ]message".  Returns -1. */
 int rdbr_fail(struct reader *r, uint64_t at, const char *fmt, ...)
 {
@@ -65,13 +84,9 @@ int rdbr_fail(struct reader *r, uint64_t at, const char *fmt, ...)
     r->failed = 1;
     struct rdb_error *e = &r->res->err;
     e->offset = at;
-    int n = snprintf(e->msg, sizeof(e->msg), "offset %llu: ", (unsigned long long)at);
-    if (r->in_key && n > 0 && (size_t)n < sizeof(e->msg)) {
-        char q[272];
-        quote(q, sizeof(q), (const unsigned char *)r->key.key, r->key.klen);
-        n += snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, "key '%s' (%s): ", q,
-                      rdbr_kind_name(r->key.kind));
-    }
+    int n = r->in_key ? key_prefix(e->msg, sizeof(e->msg), at, r->key.key, r->key.klen,
+                                   r->key.kind)
+                      : snprintf(e->msg, sizeof(e->msg), "offset %llu: ", (unsigned long long)at);
     if (n > 0 && (size_t)n < sizeof(e->msg)) {
         va_list ap;
         va_start(ap, fmt);

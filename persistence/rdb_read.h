@@ -21,7 +21,9 @@
  *
  * Elements arrive as strings: integers stored in compact encodings are
  * formatted in decimal, exactly as Redis would return them.  Pointers passed
- * to the sink are valid only during the call.
+ * to the sink are valid only during the call, except that the rdb_key_info
+ * given to begin() (and the key bytes it points at) stays as it is until
+ * end() returns, so a sink may build the key's entry as the value arrives.
  */
 #ifndef CACHET_RDB_READ_H
 #define CACHET_RDB_READ_H
@@ -102,6 +104,12 @@ struct rdb_read_result {
     enum rdb_checksum_state checksum;
     struct rdb_error err; /* set when rdb_read returns -1 */
 };
+
+/* A sink that finds a problem with a key after its end() (e.g. it stores
+ * keys in batches) words it as the reader would have:
+ * "offset N: key 'k' (kind): msg", the name escaped and cut as there. */
+void rdb_key_error(char *out, size_t cap, uint64_t offset, const char *key, size_t klen,
+                   enum rdb_kind kind, const char *msg);
 
 /* Read one RDB file.  Returns 0, or -1 with res->err filled.  opts may be
  * NULL.  Bytes after the footer are not read. */

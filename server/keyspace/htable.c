@@ -86,6 +86,13 @@ static void start_resize(struct htable *h, uint64_t want)
     h->rehash_idx = 0;
 }
 
+void ht_reserve(struct htable *h, uint64_t n)
+{
+    /* The same fill ht_insert leaves right after it grows: half full. */
+    if (!rehashing(h) && n * 2 > h->size[0])
+        start_resize(h, n * 2);
+}
+
 int ht_rehash_step(struct htable *h, int buckets)
 {
     if (!rehashing(h))

@@ -47,6 +47,15 @@ static inline uint64_t ht_count(const struct htable *h) { return h->used[0] + h-
 
 /* Find key; returns 1 and fills *pos, or 0. */
 int ht_find(struct htable *h, const char *key, size_t klen, uint64_t hash, struct ht_pos *pos);
+/* Start loading the bucket a find or insert of hash will read, so that a
+ * caller who knows a key well before it stores it (loading a snapshot)
+ * overlaps the cache miss with other work.  Only a hint. */
+static inline void ht_prefetch(const struct htable *h, uint64_t hash)
+{
+    int i = h->rehash_idx >= 0 ? 1 : 0;
+    if (h->size[i])
+        __builtin_prefetch(&h->t[i][hash & (h->size[i] - 1)]); /* a read: a write hint needs PREFETCHW, which x86-64 builds drop */
+}
 /* Insert an entry whose key is absent. */
 void ht_insert(struct htable *h, struct entry *e, uint64_t hash);
 /* Remove the entry at pos from its chain (not freed); returns it. */
@@ -54,6 +63,11 @@ struct entry *ht_remove(struct htable *h, struct ht_pos *pos);
 /* Put `n` where the entry at pos is (same key); returns the old entry. */
 struct entry *ht_replace(struct htable *h, struct ht_pos *pos, struct entry *n);
 
+/* Size the table for about n entries before they arrive (loading a
+ * snapshot, whose RESIZEDB hint says how many keys follow), so the inserts
+ * neither rehash nor walk chains longer than normal.  Only grows, and only
+ * when no rehash is under way; an empty table gets its array at once. */
+void ht_reserve(struct htable *h, uint64_t n);
 /* Rehash up to `buckets` buckets; returns 1 if rehashing continues. */
 int ht_rehash_step(struct htable *h, int buckets);
 /* Shrink if mostly empty; called by housekeeping, not on the request path. */

@@ -63,6 +63,14 @@ struct entry *ks_lookup(const struct ks_env *env, int db, const struct key *k, i
     return e;
 }
 
+/* After e was stored under k: wake WATCHers and clients blocked on k. */
+static void stored(struct shard *s, int db, const struct key *k, struct entry *e)
+{
+    shard_signal_key(s, db, k->p, k->len, k->hash);
+    if (s->nblocked && (entry_type(e) == T_LIST || entry_type(e) == T_ZSET))
+        ks_signal_ready(s, db, k->p, k->len, k->hash);
+}
+
 void ks_store(const struct ks_env *env, int db, const struct key *k, struct entry *e)
 {
     struct shard *s = k->s;
@@ -89,9 +97,48 @@ void ks_store(const struct ks_env *env, int db, const struct key *k, struct entr
         ht_insert(&d->ht, e, k->hash);
         account_in(s, d, e);
     }
-    shard_signal_key(s, db, k->p, k->len, k->hash);
-    if (s->nblocked && (entry_type(e) == T_LIST || entry_type(e) == T_ZSET))
-        ks_signal_ready(s, db, k->p, k->len, k->hash);
+    stored(s, db, k, e);
+}
+
+int ks_add(const struct ks_env *env, int db, const struct key *k, struct entry *e)
+{
+    struct shard *s = k->s;
+    struct db_slot *d = &s->db[db];
+    struct ht_pos pos;
+    if (ht_find(&d->ht, k->p, k->len, k->hash, &pos)) {
+        int64_t exp = entry_expire(*pos.link);
+        if (exp < 0 || exp > env->now_ms)
+            return 0;
+        /* expired: gone, as ks_lookup would have made it */
+        drop(s, d, &pos);
+        if (env->expired)
+            __atomic_store_n(env->expired, *env->expired + 1, __ATOMIC_RELAXED);
+    }
+    evict_on_insert(s, d, e, k->hash, env->now_ms);
+    ht_insert(&d->ht, e, k->hash);
+    account_in(s, d, e);
+    stored(s, db, k, e);
+    return 1;
+}
+
+void ks_prefetch(int db, const struct key *k)
+{
+    shard_lock(k->s);
+    ht_prefetch(&k->s->db[db].ht, k->hash);
+    shard_unlock(k->s);
+}
+
+void ks_reserve(int db, uint64_t nkeys)
+{
+    /* Keys spread evenly by hash; ht_reserve leaves room for twice the
+     * share, so an unlucky shard still does not grow. */
+    uint64_t share = nkeys / ks_nshards() + 1;
+    for (uint32_t i = 0; i < ks_nshards(); i++) {
+        struct shard *s = ks_shard(i);
+        shard_lock(s);
+        ht_reserve(&s->db[db].ht, share);
+        shard_unlock(s);
+    }
 }
 
 int ks_delete(const struct ks_env *env, int db, const struct key *k)
@@ -254,7 +301,9 @@ void ks_db_counts(int db, uint64_t *keys, uint64_t *volatile_keys)
  * per-shard db cursor makes the next slice resume where this one stopped,
  * so no database is starved.  The same slice advances any rehash and
  * shrinks tables left mostly empty, so a table that stops receiving writes
- * still finishes resizing. */
+ * still finishes resizing - except while a snapshot loads: the loader
+ * sized the tables for the keys still to come (ks_reserve), and shrinking
+ * them would start the rehash it was avoiding. */
 uint64_t ks_expire_slice(struct shard *s, int64_t now_ms, int64_t budget_us, int slices_per_sec)
 {
     uint64_t expired = 0, ops = 0;
@@ -266,7 +315,7 @@ uint64_t ks_expire_slice(struct shard *s, int64_t now_ms, int64_t budget_us, int
         struct db_slot *d = &s->db[db];
         if (d->ht.rehash_idx >= 0)
             ht_rehash_step(&d->ht, 64);
-        else
+        else if (!snapshot_loading())
             ht_maybe_shrink(&d->ht);
         uint32_t quota = d->vol.n / (uint32_t)slices_per_sec + 1, live = 0;
         while (live < quota && d->vol.n) {

@@ -38,6 +38,16 @@ struct ks_env {
 struct entry *ks_lookup(const struct ks_env *env, int db, const struct key *k, int flags);
 /* Insert e under k (e's key must equal k), replacing any existing entry. */
 void ks_store(const struct ks_env *env, int db, const struct key *k, struct entry *e);
+/* Insert e under k only if k has no live entry: returns 1 if stored, 0 if
+ * a live key is there (e is left to the caller).  One table walk where
+ * ks_lookup + ks_store take two (loading a snapshot). */
+int ks_add(const struct ks_env *env, int db, const struct key *k, struct entry *e);
+/* Prefetch the bucket k will use in db (takes and releases the shard
+ * lock itself): see ht_prefetch. */
+void ks_prefetch(int db, const struct key *k);
+/* Size db's tables in every shard for about nkeys keys spread by hash
+ * (takes and releases each shard lock itself). */
+void ks_reserve(int db, uint64_t nkeys);
 /* Delete k; returns 1 if a live key was removed. */
 int ks_delete(const struct ks_env *env, int db, const struct key *k);
 /* Give e (currently stored under k) a new expiry (ms; < 0 = persist);

@@ -158,13 +158,14 @@ static int too_long(const struct hash *h, size_t flen, size_t vlen)
            lp_bytes(h->lp) + flen + vlen + 32 > LP_SAFETY_BYTES;
 }
 
-int hash_set(struct hash *h, const char *f, size_t flen, const char *v, size_t vlen)
+static int set_field(struct hash *h, const char *f, size_t flen, const char *v, size_t vlen,
+                     int known_new)
 {
     if (h->enc == HASH_LISTPACK && too_long(h, flen, vlen))
         to_table(h);
     if (h->enc == HASH_TABLE)
         return strmap_set(h->map, f, flen, v, vlen);
-    unsigned char *fp = lp_field(h, f, flen);
+    unsigned char *fp = known_new ? NULL : lp_field(h, f, flen);
     if (fp) {
         unsigned char *vp = lp_next(h->lp, fp);
         h->lp = lp_replace(h->lp, &vp, v, vlen);
@@ -175,6 +176,16 @@ int hash_set(struct hash *h, const char *f, size_t flen, const char *v, size_t v
     if ((long long)hash_len(h) > CFG(hash_max_listpack_entries))
         to_table(h);
     return 1;
+}
+
+int hash_set(struct hash *h, const char *f, size_t flen, const char *v, size_t vlen)
+{
+    return set_field(h, f, flen, v, vlen, 0);
+}
+
+void hash_add_new(struct hash *h, const char *f, size_t flen, const char *v, size_t vlen)
+{
+    set_field(h, f, flen, v, vlen, 1);
 }
 
 int hash_delete(struct hash *h, const char *f, size_t flen)

@@ -49,6 +49,9 @@ int hash_exists(struct hash *h, const char *f, size_t flen);
  * a listpack, or after when the pair count passes the limit.  Returns 1 if
  * f is new. */
 int hash_set(struct hash *h, const char *f, size_t flen, const char *v, size_t vlen);
+/* hash_set for a field the caller knows is absent (loading a snapshot,
+ * which checks duplicates itself): skips the listpack's linear search. */
+void hash_add_new(struct hash *h, const char *f, size_t flen, const char *v, size_t vlen);
 /* Remove f; returns 1 if it was there. */
 int hash_delete(struct hash *h, const char *f, size_t flen);
 

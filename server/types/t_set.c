@@ -255,10 +255,10 @@ static int add_intset(struct set *s, const char *p, size_t len)
     return 1;
 }
 
-static int add_listpack(struct set *s, const char *p, size_t len)
+static int add_listpack(struct set *s, const char *p, size_t len, int known_new)
 {
     unsigned char *lp = s->u.lp;
-    if (lp_find(lp, lp_first(lp), p, len, 0))
+    if (!known_new && lp_find(lp, lp_first(lp), p, len, 0))
         return 0;
     if (lp_count(lp) < max_lp_entries() && len <= max_lp_value() &&
         lp_bytes(lp) + len + 16 < LP_SAFETY_SIZE) {
@@ -274,9 +274,19 @@ int set_add(struct set *s, const char *p, size_t len)
 {
     switch (s->enc) {
     case SET_INTSET: return add_intset(s, p, len);
-    case SET_LISTPACK: return add_listpack(s, p, len);
+    case SET_LISTPACK: return add_listpack(s, p, len, 0);
     default: return strset_add(s->u.ht, p, len);
     }
+}
+
+void set_add_new(struct set *s, const char *p, size_t len)
+{
+    /* An intset's search is a binary one and a hashtable's O(1): only the
+     * listpack's scan is worth skipping. */
+    if (s->enc == SET_LISTPACK)
+        add_listpack(s, p, len, 1);
+    else
+        set_add(s, p, len);
 }
 
 int set_remove(struct set *s, const char *p, size_t len)

@@ -51,6 +51,9 @@ int set_encoding(const struct set *s);
 
 /* 1 if the member was added / removed / is present. */
 int set_add(struct set *s, const char *p, size_t len);
+/* set_add for a member the caller knows is absent (loading a snapshot,
+ * which checks duplicates itself): skips the listpack's linear search. */
+void set_add_new(struct set *s, const char *p, size_t len);
 int set_remove(struct set *s, const char *p, size_t len);
 int set_contains(const struct set *s, const char *p, size_t len);
 

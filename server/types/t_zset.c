@@ -333,6 +333,21 @@ int zset_add(struct zset *z, double score, const char *m, size_t mlen, int flags
     return 1;
 }
 
+int zset_add_new(struct zset *z, double score, const char *m, size_t mlen)
+{
+    if (isnan(score))
+        return 0;
+    if (z->enc == ZSET_LISTPACK) {
+        if (zl_len(z->u.lp) + 1 <= max_entries() && mlen <= max_value()) {
+            z->u.lp = zl_insert(z->u.lp, m, mlen, score);
+            return 1;
+        }
+        to_skiplist(z);
+    }
+    big_insert(z->u.big, score, m, mlen);
+    return 1;
+}
+
 int zset_score(const struct zset *z, const char *m, size_t mlen, double *score)
 {
     if (z->enc == ZSET_LISTPACK)

@@ -110,6 +110,12 @@ void zset_shrink_if_small(struct zset *z);
  * *newscore the score now held (when not NOP). */
 int zset_add(struct zset *z, double score, const char *m, size_t mlen, int flags, int *out,
              double *newscore);
+/* zset_add for a member the caller knows is absent (loading a snapshot,
+ * which checks duplicates itself): no member search, and in a listpack a
+ * pair that sorts after the last one is appended without a scan, so
+ * members arriving in order (as a listpack on disk holds them) build in
+ * linear time.  Returns 0 for a NaN score (nothing added). */
+int zset_add_new(struct zset *z, double score, const char *m, size_t mlen);
 int zset_score(const struct zset *z, const char *m, size_t mlen, double *score);
 int zset_remove(struct zset *z, const char *m, size_t mlen);
 /* 0-based rank (from the top when rev), or -1 if m is not a member. */

@@ -64,7 +64,7 @@ unsigned char *zl_find(unsigned char *lp, const char *m, size_t mlen, double *sc
     return mp;
 }
 
-/* The pair at mp against (score, m): < 0 if it orders first. */
+/* The pair at mp against (score, m): < 0 if the pair at mp orders first. */
 static int pair_cmp(unsigned char *lp, unsigned char *mp, double score, const char *m,
                     size_t mlen)
 {
@@ -94,6 +94,9 @@ unsigned char *zl_append(unsigned char *lp, const char *m, size_t mlen, double s
 
 unsigned char *zl_insert(unsigned char *lp, const char *m, size_t mlen, double score)
 {
+    unsigned char *sp = lp_last(lp);
+    if (!sp || pair_cmp(lp, lp_prev(lp, sp), score, m, mlen) < 0)
+        return zl_append(lp, m, mlen, score);
     unsigned char *mp = lp_first(lp);
     while (mp && pair_cmp(lp, mp, score, m, mlen) < 0)
         mp = zl_next(lp, mp);

@@ -35,7 +35,8 @@ unsigned char *zl_at_rank(unsigned char *lp, unsigned long rank);
 
 /* The pair holding member m, or NULL; *score gets its score. */
 unsigned char *zl_find(unsigned char *lp, const char *m, size_t mlen, double *score);
-/* Insert a new member at its place in the order. */
+/* Insert a new member at its place in the order (one compare when it
+ * goes last, as members loaded in order do). */
 unsigned char *zl_insert(unsigned char *lp, const char *m, size_t mlen, double score);
 /* Append a pair that orders after every pair already there. */
 unsigned char *zl_append(unsigned char *lp, const char *m, size_t mlen, double score);

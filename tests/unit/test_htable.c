@@ -892,3 +892,35 @@ TEST(memctr_tracks_bucket_arrays)
     CHECK_EQ_INT(freed, 300);
     CHECK_EQ_INT(mem, 0);
 }
+
+/* ---- reserve (snapshot loading) -------------------------------------------- */
+
+TEST(reserve_sizes_once_and_only_grows)
+{
+    struct htable h;
+    size_t mem = 0;
+    ht_init(&h, &mem);
+    ht_reserve(&h, 1000);
+    CHECK(!rehashing(&h));
+    CHECK_EQ_INT(h.size[0], 2048); /* twice the keys, a power of two */
+    CHECK_EQ_INT(mem, bucket_bytes(&h));
+    for (uint32_t id = 0; id < 2000; id++) { /* even 2x the hint: no resize */
+        insert_id(&h, id, 0);
+        CHECK(!rehashing(&h));
+    }
+    CHECK_EQ_INT(h.size[0], 2048);
+    ht_reserve(&h, 10); /* never shrinks */
+    CHECK_EQ_INT(h.size[0], 2048);
+    ht_reserve(&h, 5000); /* grows a filled table through the usual rehash */
+    CHECK(rehashing(&h));
+    ht_reserve(&h, 100000); /* ignored while a rehash runs */
+    CHECK_EQ_INT(h.size[1], 16384);
+    while (rehashing(&h))
+        ht_rehash_step(&h, 16);
+    for (uint32_t id = 0; id < 2000; id++)
+        CHECK(find_id(&h, id) != NULL);
+    size_t freed = 0;
+    ht_deinit(&h, free_cb, &freed);
+    CHECK_EQ_INT(freed, 2000);
+    CHECK_EQ_INT(mem, 0);
+}

@@ -409,6 +409,38 @@ TEST(zset_conversion_and_mem)
     set_limits(128, 64);
 }
 
+/* zset_add_new (snapshot loading): members in order, in reverse and
+ * shuffled end in the same order, through the listpack's append fast path,
+ * its ordered insert and the conversion to a skiplist. */
+TEST(zset_add_new_any_order)
+{
+    set_limits(16, 64);
+    static const int orders = 3;
+    for (int n = 1; n <= 40; n += 13) {
+        for (int o = 0; o < orders; o++) {
+            struct zset *z = zset_create();
+            char m[16];
+            for (int i = 0; i < n; i++) {
+                int k = o == 0 ? i : o == 1 ? n - 1 - i : (i * 7) % n;
+                if (o == 2 && n % 7 == 0)
+                    k = i; /* 7 would not shuffle a multiple of 7 */
+                snprintf(m, sizeof(m), "m%02d", k);
+                CHECK(zset_add_new(z, k / 2, m, strlen(m))); /* ties on score */
+            }
+            CHECK_EQ_INT(zset_len(z), n);
+            CHECK_EQ_INT(z->enc, n > 16 ? ZSET_SKIPLIST : ZSET_LISTPACK);
+            for (int k = 0; k < n; k++) {
+                snprintf(m, sizeof(m), "m%02d", k);
+                CHECK_EQ_INT(zset_rank(z, m, strlen(m), 0), k);
+            }
+            CHECK(!zset_add_new(z, NAN, "x", 1));
+            CHECK_EQ_INT(zset_len(z), n);
+            zset_destroy(z);
+        }
+    }
+    set_limits(128, 64);
+}
+
 TEST(zset_add_flags)
 {
     set_limits(128, 64);
