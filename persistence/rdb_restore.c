@@ -351,7 +351,12 @@ int snapshot_load(const char *path, char *err, size_t cap)
     l.next_log_ms = l.now_ms + 2000;
     l.reserve_left = size / RESERVE_BYTES_PER_KEY;
     l.dup.slot = xcalloc(DUP_SLOTS, sizeof(*l.dup.slot));
-    status = (struct load_status){l.now_ms / 1000, size, 0, 0, 0};
+    /* INFO may read these at any time (workers serve -LOADING meanwhile) */
+    __atomic_store_n(&status.start_s, l.now_ms / 1000, __ATOMIC_RELAXED);
+    __atomic_store_n(&status.total_bytes, size, __ATOMIC_RELAXED);
+    __atomic_store_n(&status.loaded_bytes, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&status.keys_loaded, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&status.keys_expired, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&loading, 1, __ATOMIC_RELEASE);
     log_notice("Loading RDB produced by %s (%llu bytes)", path, (unsigned long long)size);
     static const struct rdb_sink sink = {

@@ -110,10 +110,11 @@ int ks_add(const struct ks_env *env, int db, const struct key *k, struct entry *
         if (exp < 0 || exp > env->now_ms)
             return 0;
         /* expired: gone, as ks_lookup would have made it */
-        drop(s, d, &pos);
+        drop(s, db, &pos);
         if (env->expired)
             __atomic_store_n(env->expired, *env->expired + 1, __ATOMIC_RELAXED);
     }
+    snapshot_settle_new(s, e);
     evict_on_insert(s, d, e, k->hash, env->now_ms);
     ht_insert(&d->ht, e, k->hash);
     account_in(s, d, e);
