@@ -47,6 +47,7 @@ static pthread_t thread;
 static int thread_running, stopping;
 static int requested, in_progress;
 static int premarked; /* the requester marked the start itself (BGSAVE) */
+static int64_t mark_us; /* how long the last start held every shard lock */
 static uint64_t finished; /* saves ended (ok or not), for SAVE waiters */
 static int last_ok = 1;
 static char last_err[256];
@@ -314,6 +315,7 @@ static int write_snapshot(char *err, size_t cap)
 /* Mark every shard pending at one instant (all locks held together). */
 static void mark_start(void)
 {
+    int64_t t0 = clock_mono_us();
     shard_lock_all();
     for (uint32_t i = 0; i < ks_nshards(); i++) {
         struct shard *s = ks_shard(i);
@@ -324,8 +326,10 @@ static void mark_start(void)
     __atomic_store_n(&snapshot_sweeping, 1, __ATOMIC_RELAXED);
     uint64_t d = total_dirty();
     shard_unlock_all();
+    int64_t took = clock_mono_us() - t0;
     pthread_mutex_lock(&lock);
     dirty_at_start = d;
+    mark_us = took;
     pthread_mutex_unlock(&lock);
 }
 
@@ -349,13 +353,17 @@ static void *snapshot_main(void *arg)
         saves++; /* counted when started, as Redis counts rdb_saves */
         pthread_mutex_unlock(&lock);
 
-        log_notice("Background saving started");
         pthread_mutex_lock(&lock);
         int marked = premarked;
         premarked = 0;
         pthread_mutex_unlock(&lock);
         if (!marked)
             mark_start();
+        pthread_mutex_lock(&lock);
+        int64_t held = mark_us;
+        pthread_mutex_unlock(&lock);
+        log_notice("Background saving started (every shard lock held for %lld us)",
+                   (long long)held);
         char err[256] = "";
         int rc = write_snapshot(err, sizeof(err));
         int64_t end = clock_wall_ms();
