@@ -77,23 +77,12 @@ static void pool_insert(uint64_t score, uint32_t shard, int db, const char *key,
 /* A random entry of shard s (any db with keys, or volatile keys only). */
 static struct entry *sample_one(struct shard *s, int vol_only, uint64_t *rng, int *db_out)
 {
-    int ndb = ks_ndb();
-    int start = (int)(rng_next(rng) % (uint64_t)ndb);
-    for (int k = 0; k < ndb; k++) {
-        int db = (start + k) % ndb;
-        struct db_slot *d = &s->db[db];
-        if (vol_only) {
-            if (!d->vol.n)
-                continue;
-            *db_out = db;
-            return d->vol.v[rng_next(rng) % d->vol.n];
-        }
-        if (!ht_count(&d->ht))
-            continue;
-        *db_out = db;
-        return ht_random(&d->ht, rng);
-    }
-    return NULL;
+    int db = shard_pick_db(s, vol_only, rng_next(rng));
+    if (db < 0)
+        return NULL;
+    struct db_slot *d = &s->db[db];
+    *db_out = db;
+    return vol_only ? d->vol.v[rng_next(rng) % d->vol.n] : ht_random(&d->ht, rng);
 }
 
 /* Delete key (db) of shard idx if it still exists, and for a volatile-*
@@ -118,7 +107,7 @@ static int evict_key(const struct ks_env *env, uint32_t idx, int db, const char 
 static uint64_t evictable(struct shard *s, int vol_only)
 {
     uint64_t n = 0;
-    for (int db = 0; db < ks_ndb(); db++)
+    for (int db = shard_next_db(s, vol_only, 0); db >= 0; db = shard_next_db(s, vol_only, db + 1))
         n += vol_only ? s->db[db].vol.n : ht_count(&s->db[db].ht);
     return n;
 }
@@ -181,20 +170,21 @@ static int pool_sample(const struct ks_env *env, enum evict_policy p, uint32_t i
 static int evict_queued_from(const struct ks_env *env, uint32_t idx, uint64_t *rng)
 {
     struct shard *s = ks_shard(idx);
-    int ndb = ks_ndb(), start = (int)(rng_next(rng) % (uint64_t)ndb), ok = 0;
+    int start = (int)(rng_next(rng) % (uint64_t)ks_ndb()), ok = 0;
     shard_lock(s);
-    for (int k = 0; k < ndb && !ok; k++) {
-        int db = (start + k) % ndb;
-        struct entry *e = evict_queue_victim(s, &s->db[db]);
-        if (!e)
-            continue;
-        size_t klen;
-        const char *key = entry_key(e, &klen);
-        struct key kk;
-        key_init(&kk, key, klen);
-        snapshot_guard(s);
-        ok = ks_delete(env, db, &kk);
-    }
+    for (int pass = 0; pass < 2 && !ok; pass++) /* dbs from a random start, wrapping */
+        for (int db = shard_next_db(s, 0, pass ? 0 : start); db >= 0 && (!pass || db < start) && !ok;
+             db = shard_next_db(s, 0, db + 1)) {
+            struct entry *e = evict_queue_victim(s, &s->db[db]);
+            if (!e)
+                continue;
+            size_t klen;
+            const char *key = entry_key(e, &klen);
+            struct key kk;
+            key_init(&kk, key, klen);
+            snapshot_guard(s);
+            ok = ks_delete(env, db, &kk);
+        }
     shard_unlock(s);
     return ok;
 }
@@ -231,17 +221,14 @@ static long coldest_shard(int samples, uint64_t *rng)
     uint32_t nsh = ks_nshards();
     long best = -1;
     uint64_t best_key = 0;
-    int ndb = ks_ndb();
     for (int i = 0; i < samples; i++) {
         uint32_t idx = (uint32_t)(rng_next(rng) % nsh);
         struct shard *s = ks_shard(idx);
         shard_lock(s);
         unsigned cold = 0;
         uint64_t n = 0;
-        for (int db = 0; db < ndb; db++) {
+        for (int db = shard_next_db(s, 0, 0); db >= 0; db = shard_next_db(s, 0, db + 1)) {
             uint64_t c = ht_count(&s->db[db].ht);
-            if (!c)
-                continue;
             unsigned cd = evict_queue_coldness(s, &s->db[db]);
             cold = cd > cold ? cd : cold;
             n += c;

@@ -31,11 +31,13 @@ static void account_out(struct shard *s, struct db_slot *d, struct entry *e)
 }
 
 /* Remove and free the entry at pos (already known expired or deleted). */
-static void drop(struct shard *s, struct db_slot *d, struct ht_pos *pos)
+static void drop(struct shard *s, int db, struct ht_pos *pos)
 {
+    struct db_slot *d = &s->db[db];
     struct entry *e = ht_remove(&d->ht, pos);
     evict_on_remove(d, e);
     account_out(s, d, e);
+    shard_db_update(s, db);
     entry_free(e);
 }
 
@@ -48,7 +50,7 @@ struct entry *ks_lookup(const struct ks_env *env, int db, const struct key *k, i
     struct entry *e = *pos.link;
     int64_t exp = entry_expire(e);
     if (exp >= 0 && exp <= env->now_ms) {
-        drop(k->s, d, &pos);
+        drop(k->s, db, &pos);
         shard_signal_key(k->s, db, k->p, k->len, k->hash);
         if (env->expired)
             __atomic_store_n(env->expired, *env->expired + 1, __ATOMIC_RELAXED);
@@ -83,6 +85,7 @@ void ks_store(const struct ks_env *env, int db, const struct key *k, struct entr
         ht_insert(&d->ht, e, k->hash);
         account_in(s, d, e);
     }
+    shard_db_update(s, db);
     shard_signal_key(s, db, k->p, k->len, k->hash);
     if (s->nblocked && (entry_type(e) == T_LIST || entry_type(e) == T_ZSET))
         ks_signal_ready(s, db, k->p, k->len, k->hash);
@@ -95,7 +98,7 @@ int ks_delete(const struct ks_env *env, int db, const struct key *k)
     struct db_slot *d = &k->s->db[db];
     struct ht_pos pos;
     ht_find(&d->ht, k->p, k->len, k->hash, &pos);
-    drop(k->s, d, &pos);
+    drop(k->s, db, &pos);
     shard_signal_key(k->s, db, k->p, k->len, k->hash);
     return 1;
 }
@@ -122,6 +125,7 @@ struct entry *ks_set_expire(const struct ks_env *env, int db, const struct key *
         vol_remove(s, &d->vol, e);
     if (will)
         vol_add(s, &d->vol, n);
+    shard_db_update(s, db);
     shard_mem_add(s, (long long)mem_usable(n) - (long long)mem_usable(e));
     entry_free_shell(e); /* any value buffer moved to n */
     shard_signal_key(s, db, k->p, k->len, k->hash);
@@ -138,6 +142,7 @@ struct entry *ks_detach(const struct ks_env *env, int db, const struct key *k)
     struct entry *e = ht_remove(&d->ht, &pos);
     evict_on_remove(d, e);
     account_out(k->s, d, e);
+    shard_db_update(k->s, db);
     shard_signal_key(k->s, db, k->p, k->len, k->hash);
     return e;
 }
@@ -206,6 +211,7 @@ uint64_t ks_flush_db_locked(struct shard *s, int db)
     free(d->vol.v);
     d->vol.v = NULL;
     d->vol.n = d->vol.cap = d->vol.cursor = 0;
+    shard_db_update(s, db);
     return n;
 }
 
@@ -218,6 +224,8 @@ void ks_swap_db_locked(struct shard *s, int a, int b)
     struct db_slot t = s->db[a];
     s->db[a] = s->db[b];
     s->db[b] = t;
+    shard_db_update(s, a);
+    shard_db_update(s, b);
 }
 
 void ks_db_counts(int db, uint64_t *keys, uint64_t *volatile_keys)
@@ -271,7 +279,7 @@ uint64_t ks_expire_slice(struct shard *s, int64_t now_ms, int64_t budget_us, int
                 if (ht_find(&d->ht, key, klen, h, &pos)) {
                     snapshot_guard(s);
                     shard_signal_key(s, db, key, klen, h);
-                    drop(s, d, &pos);
+                    drop(s, db, &pos);
                     expired++;
                 }
             } else {
