@@ -243,10 +243,9 @@ uint64_t ht_scan(struct htable *h, uint64_t v, void (*fn)(struct entry *, void *
     return v;
 }
 
-struct entry *ht_random(struct htable *h, uint64_t *rng)
+/* The head of a random non-empty chain (retrying empty buckets), or NULL. */
+static struct entry *random_head(const struct htable *h, uint64_t *rng)
 {
-    if (ht_count(h) == 0)
-        return NULL;
     struct entry *e = NULL;
     for (int tries = 0; !e && tries < 64; tries++) {
         int i = (rehashing(h) && (rng_next(rng) & 1)) ? 1 : 0;
@@ -257,13 +256,53 @@ struct entry *ht_random(struct htable *h, uint64_t *rng)
     for (int i = 0; !e && i < 2; i++) /* sparse table: walk from a random spot */
         for (uint64_t b = 0, s = h->size[i] ? rng_next(rng) : 0; !e && b < h->size[i]; b++)
             e = h->t[i][(s + b) & (h->size[i] - 1)];
-    if (!e)
-        return NULL;
+    return e;
+}
+
+struct entry *ht_chain_pick(struct entry *head, uint64_t *rng)
+{
+    if (!head || !head->next)
+        return head;
     unsigned len = 0;
-    for (struct entry *x = e; x; x = x->next)
+    for (struct entry *x = head; x; x = x->next)
         len++;
     unsigned pick = (unsigned)(rng_next(rng) % len);
     while (pick--)
-        e = e->next;
-    return e;
+        head = head->next;
+    return head;
+}
+
+struct entry *ht_random(struct htable *h, uint64_t *rng)
+{
+    if (ht_count(h) == 0)
+        return NULL;
+    return ht_chain_pick(random_head(h, rng), rng);
+}
+
+int ht_sample_start(const struct htable *h, uint64_t *rng, struct ht_sample *sm)
+{
+    if (ht_count(h) == 0)
+        return 0;
+    int i = (rehashing(h) && (rng_next(rng) & 1)) ? 1 : 0;
+    if (!h->size[i] || !h->used[i])
+        i = 1 - i;
+    sm->table = i;
+    sm->bucket = rng_next(rng) & (h->size[i] - 1);
+    return 1;
+}
+
+struct entry *ht_sample_head(const struct htable *h, const struct ht_sample *sm, uint64_t *rng)
+{
+    uint64_t size = h->size[sm->table];
+    unsigned span = size < HT_SAMPLE_GROUP ? (unsigned)size : HT_SAMPLE_GROUP;
+    struct entry *const *g = &h->t[sm->table][sm->bucket & ~(uint64_t)(span - 1)];
+    unsigned full = 0;
+    for (unsigned k = 0; k < span; k++)
+        full += g[k] != NULL;
+    if (!full)
+        return random_head(h, rng); /* an empty group: 2% of them at 1/4 full */
+    unsigned pick = (unsigned)(rng_next(rng) % full);
+    for (unsigned k = 0;; k++)
+        if (g[k] && pick-- == 0)
+            return g[k];
 }
