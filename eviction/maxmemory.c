@@ -103,15 +103,30 @@ struct batch {
     size_t nlocked;
 };
 
-static void batch_lock(struct batch *b, int n, uint64_t *rng)
+/* The shards of this thread's next batch, drawn and prefetched as the
+ * previous batch ends: the next eviction is a command or more away, time
+ * enough for their lock lines to arrive.  The draw is as random as one
+ * made later. */
+static __thread uint32_t next_idx[BATCH_SHARDS];
+static __thread int next_n;
+
+/* Pick the n (<= BATCH_SHARDS) shards of a batch. */
+static void batch_choose(struct batch *b, int n, uint64_t *rng)
 {
     uint32_t nsh = ks_nshards();
     b->n = n;
-    b->nlocked = 0;
     for (int i = 0; i < n; i++) {
-        uint32_t idx = (uint32_t)(rng_next(rng) % nsh);
-        b->idx[i] = idx;
-        __builtin_prefetch(ks_shard(idx), 1);
+        b->idx[i] = i < next_n ? next_idx[i] : (uint32_t)(rng_next(rng) % nsh);
+        __builtin_prefetch(ks_shard(b->idx[i]), 1);
+    }
+    next_n = 0;
+}
+
+static void batch_lock(struct batch *b)
+{
+    b->nlocked = 0;
+    for (int i = 0; i < b->n; i++) {
+        uint32_t idx = b->idx[i];
         size_t j = b->nlocked; /* insertion sort, dropping repeats */
         while (j > 0 && b->locked[j - 1] > idx)
             j--;
@@ -124,9 +139,16 @@ static void batch_lock(struct batch *b, int n, uint64_t *rng)
     shard_lock_set(b->locked, b->nlocked);
 }
 
-static void batch_unlock(struct batch *b)
+/* Unlock, and draw and prefetch the next batch's shards. */
+static void batch_unlock(struct batch *b, uint64_t *rng)
 {
     shard_unlock_set(b->locked, b->nlocked);
+    uint32_t nsh = ks_nshards();
+    for (int i = 0; i < b->n; i++) {
+        next_idx[i] = (uint32_t)(rng_next(rng) % nsh);
+        __builtin_prefetch(ks_shard(next_idx[i]), 1);
+    }
+    next_n = b->n;
 }
 
 /* Sample one key from each of n random shards (n <= BATCH_SHARDS) into
@@ -135,18 +157,28 @@ static void pool_sample_batch(const struct ks_env *env, enum evict_policy p, int
 {
     int vol_only = evict_policy_volatile(p);
     uint64_t (*score)(const struct entry *, int64_t) = evict_ops_of(p)->score;
+    int ndb = ks_ndb();
     struct batch b;
     struct {
         struct db_slot *d;
         int db;
+        uint64_t r;
         struct ht_sample sm;
         uint32_t vi;
         struct entry *e;
     } st[BATCH_SHARDS];
-    batch_lock(&b, n, rng);
+    batch_choose(&b, n, rng);
+    for (int i = 0; i < n; i++) { /* stage 0, unlocked: the likely database */
+        struct shard *s = ks_shard(b.idx[i]);
+        st[i].r = rng_next(rng);
+        int db = shard_db_hint(s, vol_only, st[i].r, ndb);
+        if (db >= 0)
+            __builtin_prefetch(vol_only ? (void *)&s->db[db].vol : (void *)&s->db[db].ht);
+    }
+    batch_lock(&b);
     for (int i = 0; i < n; i++) { /* stage 1: the database (lock line) */
         struct shard *s = ks_shard(b.idx[i]);
-        st[i].db = shard_pick_db(s, vol_only, rng_next(rng));
+        st[i].db = shard_pick_db(s, vol_only, st[i].r);
         st[i].d = st[i].db >= 0 ? &s->db[st[i].db] : NULL;
         if (st[i].d)
             __builtin_prefetch(vol_only ? (void *)&st[i].d->vol : (void *)&st[i].d->ht);
@@ -182,7 +214,7 @@ static void pool_sample_batch(const struct ks_env *env, enum evict_policy p, int
         const char *key = entry_key(e, &klen);
         pool_insert(sc, ht_hash(key, klen), st[i].db, key, klen);
     }
-    batch_unlock(&b);
+    batch_unlock(&b, rng);
 }
 
 /* A random entry of shard s (any db with keys, or volatile keys only);
@@ -272,6 +304,10 @@ static int evict_from_pool(const struct ks_env *env, int vol_only)
 /* Sample `samples` random shards into the pool, a batch at a time. */
 static void pool_sample(const struct ks_env *env, enum evict_policy p, int samples, uint64_t *rng)
 {
+    /* the best candidate is usually still the best after sampling: start
+     * fetching its shard's lock line now */
+    if (pool[POOL_SIZE - 1].key)
+        __builtin_prefetch(ks_shard(ks_shard_index(pool[POOL_SIZE - 1].hash)), 1);
     for (int left = samples; left > 0; left -= BATCH_SHARDS)
         pool_sample_batch(env, p, left < BATCH_SHARDS ? left : BATCH_SHARDS, rng);
 }
@@ -319,7 +355,8 @@ static long fullest_shard(int samples, int vol_only, uint64_t *rng)
     uint64_t best_n = 0;
     for (int left = samples; left > 0; left -= BATCH_SHARDS) {
         struct batch b;
-        batch_lock(&b, left < BATCH_SHARDS ? left : BATCH_SHARDS, rng);
+        batch_choose(&b, left < BATCH_SHARDS ? left : BATCH_SHARDS, rng);
+        batch_lock(&b);
         for (int i = 0; i < b.n; i++) {
             uint64_t n = evictable(ks_shard(b.idx[i]), vol_only);
             if (n > best_n) {
@@ -327,7 +364,7 @@ static long fullest_shard(int samples, int vol_only, uint64_t *rng)
                 best = b.idx[i];
             }
         }
-        batch_unlock(&b);
+        batch_unlock(&b, rng);
     }
     return best;
 }
@@ -345,7 +382,8 @@ static long coldest_shard(int samples, uint64_t *rng)
     uint64_t best_key = 0;
     for (int left = samples; left > 0; left -= BATCH_SHARDS) {
         struct batch b;
-        batch_lock(&b, left < BATCH_SHARDS ? left : BATCH_SHARDS, rng);
+        batch_choose(&b, left < BATCH_SHARDS ? left : BATCH_SHARDS, rng);
+        batch_lock(&b);
         uint32_t gen = evict_generation();
         struct evict_queue *q[BATCH_SHARDS];
         for (int i = 0; i < b.n; i++) { /* the first queue of each (lock line) */
@@ -378,7 +416,7 @@ static long coldest_shard(int samples, uint64_t *rng)
                 best = b.idx[i];
             }
         }
-        batch_unlock(&b);
+        batch_unlock(&b, rng);
     }
     return best;
 }

@@ -176,14 +176,19 @@ void shard_db_update(struct shard *s, int db)
     int bit = db < DB_GROUP ? db : DB_GROUP;
     uint64_t m = 1ULL << bit;
     int exact = db < DB_GROUP || ndb == DB_GROUP + 1;
+    uint64_t keys = s->keys_dbs, vol = s->vol_dbs;
     if (ht_count(&d->ht))
-        s->keys_dbs |= m;
+        keys |= m;
     else if (exact)
-        s->keys_dbs &= ~m;
+        keys &= ~m;
     if (d->vol.n)
-        s->vol_dbs |= m;
+        vol |= m;
     else if (exact)
-        s->vol_dbs &= ~m;
+        vol &= ~m;
+    if (keys != s->keys_dbs) /* relaxed stores: shard_db_hint reads unlocked */
+        __atomic_store_n(&s->keys_dbs, keys, __ATOMIC_RELAXED);
+    if (vol != s->vol_dbs)
+        __atomic_store_n(&s->vol_dbs, vol, __ATOMIC_RELAXED);
 }
 
 int shard_next_db(struct shard *s, int vol_only, int from)
@@ -204,7 +209,7 @@ int shard_next_db(struct shard *s, int vol_only, int from)
         if (db_has(&s->db[db], vol_only))
             return db;
     if (from == DB_GROUP) /* scanned the whole group: it is empty */
-        *mask &= ~(1ULL << DB_GROUP);
+        __atomic_store_n(mask, *mask & ~(1ULL << DB_GROUP), __ATOMIC_RELAXED);
     return -1;
 }
 

@@ -115,6 +115,19 @@ void vol_replace(struct vol_array *v, struct entry *old, struct entry *n);
  * shard_db_update(s, db) must follow every change of db's key count or
  * volatile count (keyspace.c does it). */
 void shard_db_update(struct shard *s, int db);
+/* Without the lock: the database shard_pick_db(s, vol_only, r) will most
+ * likely return (or -1), so a sampler can prefetch its db_slot before
+ * locking.  Only a hint: the masks are written under the lock with
+ * relaxed atomic stores, and may change before the lock is taken. */
+static inline int shard_db_hint(const struct shard *s, int vol_only, uint64_t r, int ndb)
+{
+    uint64_t m = __atomic_load_n(vol_only ? &s->vol_dbs : &s->keys_dbs, __ATOMIC_RELAXED);
+    if (!m)
+        return -1;
+    int start = (int)(r % (uint64_t)ndb);
+    uint64_t after = start < 63 ? m & (~0ULL << start) : m & (1ULL << 63);
+    return __builtin_ctzll(after ? after : m);
+}
 /* The first database >= from with keys (vol_only: volatile keys), or -1. */
 int shard_next_db(struct shard *s, int vol_only, int from);
 /* A database with keys (vol_only: volatile keys), the first at or after
