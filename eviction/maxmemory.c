@@ -55,6 +55,10 @@ struct candidate {
     int db;
     size_t klen;
     char *key; /* NULL: empty slot */
+    /* What evicting it reads, as it was when sampled: its db_slot, bucket
+     * and entry.  Only ever prefetched, never read (the bucket or entry
+     * may be freed by now; a prefetch of freed memory is harmless). */
+    const void *hint[3];
 };
 static __thread struct candidate pool[POOL_SIZE]; /* ascending score */
 
@@ -64,7 +68,8 @@ static int pool_wants(uint64_t score)
     return !pool[0].key || score > pool[0].score;
 }
 
-static void pool_insert(uint64_t score, uint64_t hash, int db, const char *key, size_t klen)
+static void pool_insert(uint64_t score, uint64_t hash, int db, const char *key, size_t klen,
+                        const struct db_slot *d, const struct entry *e)
 {
     if (!pool_wants(score))
         return; /* no better than the worst we hold */
@@ -79,7 +84,8 @@ static void pool_insert(uint64_t score, uint64_t hash, int db, const char *key, 
         pool[i] = pool[i + 1];
         i++;
     }
-    pool[i] = (struct candidate){score, hash, db, klen, xmemdup(key, klen)};
+    pool[i] = (struct candidate){score, hash, db, klen, xmemdup(key, klen),
+                                 {d, ht_bucket_hint(&d->ht, hash), e}};
 }
 
 /* ---- locking a batch of shards ----
@@ -212,7 +218,8 @@ static void pool_sample_batch(const struct ks_env *env, enum evict_policy p, int
             continue;
         size_t klen;
         const char *key = entry_key(e, &klen);
-        pool_insert(sc, ht_hash(key, klen), st[i].db, key, klen);
+        uint64_t hash = ht_hash(key, klen);
+        pool_insert(sc, hash, st[i].db, key, klen, st[i].d, e);
     }
     batch_unlock(&b, rng);
 }
@@ -304,10 +311,15 @@ static int evict_from_pool(const struct ks_env *env, int vol_only)
 /* Sample `samples` random shards into the pool, a batch at a time. */
 static void pool_sample(const struct ks_env *env, enum evict_policy p, int samples, uint64_t *rng)
 {
-    /* the best candidate is usually still the best after sampling: start
-     * fetching its shard's lock line now */
-    if (pool[POOL_SIZE - 1].key)
-        __builtin_prefetch(ks_shard(ks_shard_index(pool[POOL_SIZE - 1].hash)), 1);
+    /* The best candidate is usually still the best after sampling: start
+     * fetching what evicting it reads (its shard's lock line, db_slot,
+     * bucket and entry) now, to arrive while the samples' misses do. */
+    const struct candidate *best = &pool[POOL_SIZE - 1];
+    if (best->key) {
+        __builtin_prefetch(ks_shard(ks_shard_index(best->hash)), 1);
+        for (int i = 0; i < 3; i++)
+            __builtin_prefetch(best->hint[i], 1);
+    }
     for (int left = samples; left > 0; left -= BATCH_SHARDS)
         pool_sample_batch(env, p, left < BATCH_SHARDS ? left : BATCH_SHARDS, rng);
 }
@@ -323,7 +335,8 @@ static int pool_sample_shard(const struct ks_env *env, enum evict_policy p, uint
     if (e) {
         size_t klen;
         const char *key = entry_key(e, &klen);
-        pool_insert(evict_ops_of(p)->score(e, env->now_ms), ht_hash(key, klen), db, key, klen);
+        uint64_t hash = ht_hash(key, klen);
+        pool_insert(evict_ops_of(p)->score(e, env->now_ms), hash, db, key, klen, &s->db[db], e);
     }
     shard_unlock(s);
     return e != NULL;

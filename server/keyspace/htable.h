@@ -98,5 +98,11 @@ static inline void ht_sample_prefetch(const struct htable *h, const struct ht_sa
 }
 struct entry *ht_sample_head(const struct htable *h, const struct ht_sample *sm, uint64_t *rng);
 struct entry *ht_chain_pick(struct entry *head, uint64_t *rng);
+/* Where hash's bucket is now, to prefetch later (it moves on a resize). */
+static inline const void *ht_bucket_hint(const struct htable *h, uint64_t hash)
+{
+    int i = h->rehash_idx >= 0 ? 1 : 0;
+    return h->size[i] ? (const void *)&h->t[i][hash & (h->size[i] - 1)] : NULL;
+}
 
 #endif
