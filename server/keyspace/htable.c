@@ -283,26 +283,23 @@ int ht_sample_start(const struct htable *h, uint64_t *rng, struct ht_sample *sm)
 {
     if (ht_count(h) == 0)
         return 0;
-    int i = (rehashing(h) && (rng_next(rng) & 1)) ? 1 : 0;
-    if (!h->size[i] || !h->used[i])
-        i = 1 - i;
-    sm->table = i;
-    sm->bucket = rng_next(rng) & (h->size[i] - 1);
+    sm->tables = 0;
+    for (int k = 0; k < HT_SAMPLE_PROBES; k++) { /* as random_head draws */
+        int i = (rehashing(h) && (rng_next(rng) & 1)) ? 1 : 0;
+        if (!h->size[i] || !h->used[i])
+            i = 1 - i;
+        sm->tables |= (unsigned)i << k;
+        sm->bucket[k] = rng_next(rng) & (h->size[i] - 1);
+    }
     return 1;
 }
 
 struct entry *ht_sample_head(const struct htable *h, const struct ht_sample *sm, uint64_t *rng)
 {
-    uint64_t size = h->size[sm->table];
-    unsigned span = size < HT_SAMPLE_GROUP ? (unsigned)size : HT_SAMPLE_GROUP;
-    struct entry *const *g = &h->t[sm->table][sm->bucket & ~(uint64_t)(span - 1)];
-    unsigned full = 0;
-    for (unsigned k = 0; k < span; k++)
-        full += g[k] != NULL;
-    if (!full)
-        return random_head(h, rng); /* an empty group: 2% of them at 1/4 full */
-    unsigned pick = (unsigned)(rng_next(rng) % full);
-    for (unsigned k = 0;; k++)
-        if (g[k] && pick-- == 0)
-            return g[k];
+    for (int k = 0; k < HT_SAMPLE_PROBES; k++) {
+        struct entry *e = h->t[(sm->tables >> k) & 1][sm->bucket[k]];
+        if (e)
+            return e;
+    }
+    return random_head(h, rng);
 }

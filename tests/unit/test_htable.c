@@ -765,7 +765,7 @@ TEST(scan_during_rehash_both_directions)
 static void random_case_with(struct entry *(*pick)(struct htable *, uint64_t *),
                              struct htable *h, const uint8_t *present, uint32_t n, int draws);
 
-/* The eviction sampler's two steps (ht_sample_start, then the group). */
+/* The eviction sampler's two steps (ht_sample_start, then ht_sample_head). */
 static struct entry *group_random(struct htable *h, uint64_t *rng)
 {
     struct ht_sample sm;
