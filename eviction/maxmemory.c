@@ -189,7 +189,7 @@ static void pool_sample_batch(const struct ks_env *env, enum evict_policy p, int
         if (st[i].d)
             __builtin_prefetch(vol_only ? (void *)&st[i].d->vol : (void *)&st[i].d->ht);
     }
-    for (int i = 0; i < n; i++) { /* stage 2: the bucket (db_slot line) */
+    for (int i = 0; i < n; i++) { /* stage 2: the probed buckets (db_slot line) */
         struct db_slot *d = st[i].d;
         if (!d)
             continue;
@@ -202,7 +202,7 @@ static void pool_sample_batch(const struct ks_env *env, enum evict_policy p, int
             st[i].d = NULL; /* cannot happen: the mask said it has keys */
         }
     }
-    for (int i = 0; i < n; i++) { /* stage 3: the chain's head (bucket line) */
+    for (int i = 0; i < n; i++) { /* stage 3: a chain head (bucket lines) */
         struct db_slot *d = st[i].d;
         if (!d)
             continue;
