@@ -28,7 +28,8 @@ size_t maxmemory_used(void);
 /* 1 if maxmemory is set and used memory is above it. */
 int maxmemory_exceeded(void);
 
-/* Evict by the active policy until under the limit, or for at most 1 ms.
+/* Evict by the active policy until under the limit, or for at most 1 ms
+ * (timed from the 16th eviction on).
  * Call with no shard lock held.  Returns 1 if the command may run (under
  * the limit, or out of time while evictions still succeed), 0 if not
  * (noeviction, or nothing evictable): the caller answers OOM.  Each

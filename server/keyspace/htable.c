@@ -250,10 +250,9 @@ uint64_t ht_scan(struct htable *h, uint64_t v, void (*fn)(struct entry *, void *
     return v;
 }
 
-struct entry *ht_random(struct htable *h, uint64_t *rng)
+/* The head of a random non-empty chain (retrying empty buckets), or NULL. */
+static struct entry *random_head(const struct htable *h, uint64_t *rng)
 {
-    if (ht_count(h) == 0)
-        return NULL;
     struct entry *e = NULL;
     for (int tries = 0; !e && tries < 64; tries++) {
         int i = (rehashing(h) && (rng_next(rng) & 1)) ? 1 : 0;
@@ -264,13 +263,50 @@ struct entry *ht_random(struct htable *h, uint64_t *rng)
     for (int i = 0; !e && i < 2; i++) /* sparse table: walk from a random spot */
         for (uint64_t b = 0, s = h->size[i] ? rng_next(rng) : 0; !e && b < h->size[i]; b++)
             e = h->t[i][(s + b) & (h->size[i] - 1)];
-    if (!e)
-        return NULL;
+    return e;
+}
+
+struct entry *ht_chain_pick(struct entry *head, uint64_t *rng)
+{
+    if (!head || !head->next)
+        return head;
     unsigned len = 0;
-    for (struct entry *x = e; x; x = x->next)
+    for (struct entry *x = head; x; x = x->next)
         len++;
     unsigned pick = (unsigned)(rng_next(rng) % len);
     while (pick--)
-        e = e->next;
-    return e;
+        head = head->next;
+    return head;
+}
+
+struct entry *ht_random(struct htable *h, uint64_t *rng)
+{
+    if (ht_count(h) == 0)
+        return NULL;
+    return ht_chain_pick(random_head(h, rng), rng);
+}
+
+int ht_sample_start(const struct htable *h, uint64_t *rng, struct ht_sample *sm)
+{
+    if (ht_count(h) == 0)
+        return 0;
+    sm->tables = 0;
+    for (int k = 0; k < HT_SAMPLE_PROBES; k++) { /* as random_head draws */
+        int i = (rehashing(h) && (rng_next(rng) & 1)) ? 1 : 0;
+        if (!h->size[i] || !h->used[i])
+            i = 1 - i;
+        sm->tables |= (unsigned)i << k;
+        sm->bucket[k] = rng_next(rng) & (h->size[i] - 1);
+    }
+    return 1;
+}
+
+struct entry *ht_sample_head(const struct htable *h, const struct ht_sample *sm, uint64_t *rng)
+{
+    for (int k = 0; k < HT_SAMPLE_PROBES; k++) {
+        struct entry *e = h->t[(sm->tables >> k) & 1][sm->bucket[k]];
+        if (e)
+            return e;
+    }
+    return random_head(h, rng);
 }

@@ -80,4 +80,39 @@ uint64_t ht_scan(struct htable *h, uint64_t cursor, void (*fn)(struct entry *, v
 /* A random entry or NULL when empty. */
 struct entry *ht_random(struct htable *h, uint64_t *rng);
 
+/* Eviction sampling in two steps, so a caller sampling several tables can
+ * prefetch every table's buckets before reading any (the reads are cache
+ * misses; taken one table at a time they do not overlap).
+ * ht_sample_start draws HT_SAMPLE_PROBES random buckets (0: the table is
+ * empty); ht_sample_prefetch fetches them; ht_sample_head returns the
+ * chain of the first non-empty one, or if all are empty goes on drawing
+ * as ht_random does; ht_chain_pick then picks uniformly within the chain.
+ * That is exactly ht_random's choice, with its first 8 probes in flight
+ * together instead of one miss after another (tables run between 1/8
+ * and 1 full, so 37-88% of buckets are empty).  Cheaper picks were
+ * tried and lost hit ratio: the first non-empty bucket after a random
+ * one favours keys after an empty run (scan trace LRU 0.6587 -> 0.6575);
+ * a random non-empty bucket of a random 16-bucket group favours keys in
+ * sparse groups (zipf07 LFU 0.4137 -> 0.4100): a sample that keeps
+ * returning the same keys holds fewer distinct candidates. */
+#define HT_SAMPLE_PROBES 8
+struct ht_sample {
+    unsigned tables; /* bit k set: probe k is in t[1] */
+    uint64_t bucket[HT_SAMPLE_PROBES];
+};
+int ht_sample_start(const struct htable *h, uint64_t *rng, struct ht_sample *sm);
+static inline void ht_sample_prefetch(const struct htable *h, const struct ht_sample *sm)
+{
+    for (int k = 0; k < HT_SAMPLE_PROBES; k++)
+        __builtin_prefetch(&h->t[(sm->tables >> k) & 1][sm->bucket[k]]);
+}
+struct entry *ht_sample_head(const struct htable *h, const struct ht_sample *sm, uint64_t *rng);
+struct entry *ht_chain_pick(struct entry *head, uint64_t *rng);
+/* Where hash's bucket is now, to prefetch later (it moves on a resize). */
+static inline const void *ht_bucket_hint(const struct htable *h, uint64_t hash)
+{
+    int i = h->rehash_idx >= 0 ? 1 : 0;
+    return h->size[i] ? (const void *)&h->t[i][hash & (h->size[i] - 1)] : NULL;
+}
+
 #endif

@@ -40,6 +40,7 @@ static void drop(struct shard *s, int db, struct ht_pos *pos)
     struct entry *e = ht_remove(&d->ht, pos);
     evict_on_remove(d, e);
     account_out(s, d, e);
+    shard_db_update(s, db);
     entry_free(e);
 }
 
@@ -66,6 +67,7 @@ struct entry *ks_lookup(const struct ks_env *env, int db, const struct key *k, i
 /* After e was stored under k: wake WATCHers and clients blocked on k. */
 static void stored(struct shard *s, int db, const struct key *k, struct entry *e)
 {
+    shard_db_update(s, db);
     shard_signal_key(s, db, k->p, k->len, k->hash);
     if (s->nblocked && (entry_type(e) == T_LIST || entry_type(e) == T_ZSET))
         ks_signal_ready(s, db, k->p, k->len, k->hash);
@@ -177,6 +179,7 @@ struct entry *ks_set_expire(const struct ks_env *env, int db, const struct key *
         vol_remove(s, &d->vol, e);
     if (will)
         vol_add(s, &d->vol, n);
+    shard_db_update(s, db);
     shard_mem_add(s, (long long)mem_usable(n) - (long long)mem_usable(e));
     entry_free_shell(e); /* any value buffer moved to n */
     shard_signal_key(s, db, k->p, k->len, k->hash);
@@ -194,6 +197,7 @@ struct entry *ks_detach(const struct ks_env *env, int db, const struct key *k)
     struct entry *e = ht_remove(&d->ht, &pos);
     evict_on_remove(d, e);
     account_out(k->s, d, e);
+    shard_db_update(k->s, db);
     shard_signal_key(k->s, db, k->p, k->len, k->hash);
     return e;
 }
@@ -263,6 +267,7 @@ uint64_t ks_flush_db_locked(struct shard *s, int db)
     free(d->vol.v);
     d->vol.v = NULL;
     d->vol.n = d->vol.cap = d->vol.cursor = 0;
+    shard_db_update(s, db);
     return n;
 }
 
@@ -276,6 +281,8 @@ void ks_swap_db_locked(struct shard *s, int a, int b)
     struct db_slot t = s->db[a];
     s->db[a] = s->db[b];
     s->db[b] = t;
+    shard_db_update(s, a);
+    shard_db_update(s, b);
 }
 
 void ks_db_counts(int db, uint64_t *keys, uint64_t *volatile_keys)

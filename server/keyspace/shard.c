@@ -161,6 +161,66 @@ void vol_replace(struct vol_array *v, struct entry *old, struct entry *n)
     v->v[i] = n;
 }
 
+/* ---- database masks ---- */
+
+#define DB_GROUP 63 /* bit 63: databases 63 and up */
+
+static int db_has(const struct db_slot *d, int vol_only)
+{
+    return vol_only ? d->vol.n != 0 : ht_count(&d->ht) != 0;
+}
+
+void shard_db_update(struct shard *s, int db)
+{
+    const struct db_slot *d = &s->db[db];
+    int bit = db < DB_GROUP ? db : DB_GROUP;
+    uint64_t m = 1ULL << bit;
+    int exact = db < DB_GROUP || ndb == DB_GROUP + 1;
+    uint64_t keys = s->keys_dbs, vol = s->vol_dbs;
+    if (ht_count(&d->ht))
+        keys |= m;
+    else if (exact)
+        keys &= ~m;
+    if (d->vol.n)
+        vol |= m;
+    else if (exact)
+        vol &= ~m;
+    if (keys != s->keys_dbs) /* relaxed stores: shard_db_hint reads unlocked */
+        __atomic_store_n(&s->keys_dbs, keys, __ATOMIC_RELAXED);
+    if (vol != s->vol_dbs)
+        __atomic_store_n(&s->vol_dbs, vol, __ATOMIC_RELAXED);
+}
+
+int shard_next_db(struct shard *s, int vol_only, int from)
+{
+    uint64_t *mask = vol_only ? &s->vol_dbs : &s->keys_dbs;
+    if (from < DB_GROUP) {
+        uint64_t m = *mask & (~0ULL << from);
+        if (!m)
+            return -1;
+        int db = __builtin_ctzll(m);
+        if (db < DB_GROUP || ndb == DB_GROUP + 1)
+            return db;
+        from = DB_GROUP;
+    } else if (!(*mask >> DB_GROUP)) {
+        return -1;
+    }
+    for (int db = from; db < ndb; db++)
+        if (db_has(&s->db[db], vol_only))
+            return db;
+    if (from == DB_GROUP) /* scanned the whole group: it is empty */
+        __atomic_store_n(mask, *mask & ~(1ULL << DB_GROUP), __ATOMIC_RELAXED);
+    return -1;
+}
+
+int shard_pick_db(struct shard *s, int vol_only, uint64_t r)
+{
+    if (!(vol_only ? s->vol_dbs : s->keys_dbs))
+        return -1;
+    int db = shard_next_db(s, vol_only, (int)(r % (uint64_t)ndb));
+    return db >= 0 ? db : shard_next_db(s, vol_only, 0);
+}
+
 /* ---- WATCH ---- */
 
 void shard_watch_add(struct shard *s, int db, const char *key, size_t klen, uint64_t hash,

@@ -60,6 +60,10 @@ struct watch_rec {
 struct shard {
     pthread_mutex_t lock;
     struct db_slot *db; /* [databases] */
+    /* Which databases hold keys / volatile keys (shard_db_update), so
+     * eviction finds one without reading every db_slot.  Same line as the
+     * lock: a sampler pays one miss for both. */
+    uint64_t keys_dbs, vol_dbs;
     size_t mem;         /* entries + bucket arrays, bytes */
     uint64_t dirty;     /* writes since start (for save points / INFO) */
     struct watch_rec *watches;
@@ -108,6 +112,33 @@ static inline void shard_mem_add(struct shard *s, long long delta)
 void vol_add(struct shard *s, struct vol_array *v, struct entry *e);
 void vol_remove(struct shard *s, struct vol_array *v, struct entry *e);
 void vol_replace(struct vol_array *v, struct entry *old, struct entry *n);
+
+/* Database masks (caller holds the lock).  Bit d of keys_dbs / vol_dbs
+ * says database d has keys / volatile keys, for d below 63; bit 63 stands
+ * for databases 63 and up together, and may stay set after they empty
+ * (clearing it would take a scan of them; shard_next_db clears it when a
+ * scan finds them empty), so the update is O(1) for any `databases`.
+ * shard_db_update(s, db) must follow every change of db's key count or
+ * volatile count (keyspace.c does it). */
+void shard_db_update(struct shard *s, int db);
+/* Without the lock: the database shard_pick_db(s, vol_only, r) will most
+ * likely return (or -1), so a sampler can prefetch its db_slot before
+ * locking.  Only a hint: the masks are written under the lock with
+ * relaxed atomic stores, and may change before the lock is taken. */
+static inline int shard_db_hint(const struct shard *s, int vol_only, uint64_t r, int ndb)
+{
+    uint64_t m = __atomic_load_n(vol_only ? &s->vol_dbs : &s->keys_dbs, __ATOMIC_RELAXED);
+    if (!m)
+        return -1;
+    int start = (int)(r % (uint64_t)ndb);
+    uint64_t after = start < 63 ? m & (~0ULL << start) : m & (1ULL << 63);
+    return __builtin_ctzll(after ? after : m);
+}
+/* The first database >= from with keys (vol_only: volatile keys), or -1. */
+int shard_next_db(struct shard *s, int vol_only, int from);
+/* A database with keys (vol_only: volatile keys), the first at or after
+ * a random start, wrapping; -1 if none. */
+int shard_pick_db(struct shard *s, int vol_only, uint64_t r);
 
 /* WATCH support (caller holds the lock). */
 void shard_watch_add(struct shard *s, int db, const char *key, size_t klen, uint64_t hash,

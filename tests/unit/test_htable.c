@@ -1,7 +1,8 @@
 /* test_htable.c - unit tests for server/keyspace/htable: insert, find,
  * remove and replace from empty to 100k entries, incremental rehashing
  * (growth and shrink) checked at every single step, SCAN's guarantee while
- * the table grows and shrinks between calls, ht_random, and the bucket
+ * the table grows and shrinks between calls, ht_random and the eviction
+ * sampler (ht_sample_*), and the bucket
  * memory counter. */
 #include "tests/unit/unit.h"
 
@@ -761,7 +762,28 @@ TEST(scan_during_rehash_both_directions)
 
 /* ---- random ----------------------------------------------------------------- */
 
+static void random_case_with(struct entry *(*pick)(struct htable *, uint64_t *),
+                             struct htable *h, const uint8_t *present, uint32_t n, int draws);
+
+/* The eviction sampler's two steps (ht_sample_start, then ht_sample_head). */
+static struct entry *group_random(struct htable *h, uint64_t *rng)
+{
+    struct ht_sample sm;
+    if (!ht_sample_start(h, rng, &sm))
+        return NULL;
+    ht_sample_prefetch(h, &sm);
+    return ht_chain_pick(ht_sample_head(h, &sm, rng), rng);
+}
+
+/* Every draw of both samplers is a stored entry, and every entry is drawn. */
 static void random_case(struct htable *h, const uint8_t *present, uint32_t n, int draws)
+{
+    for (int which = 0; which < 2; which++)
+        VIA(random_case_with(which ? group_random : ht_random, h, present, n, draws));
+}
+
+static void random_case_with(struct entry *(*pick)(struct htable *, uint64_t *),
+                             struct htable *h, const uint8_t *present, uint32_t n, int draws)
 {
     uint64_t rng = 42;
     uint32_t *hits = calloc(n, sizeof(*hits));
@@ -769,7 +791,7 @@ static void random_case(struct htable *h, const uint8_t *present, uint32_t n, in
     for (uint32_t i = 0; i < n; i++)
         want += present[i];
     for (int i = 0; i < draws; i++) {
-        struct entry *e = ht_random(h, &rng);
+        struct entry *e = pick(h, &rng);
         if (!e) {
             nulls++;
             continue;
@@ -802,6 +824,7 @@ TEST(random_small_and_sparse)
     ht_init(&h, &mem);
     uint64_t rng = 5;
     CHECK(ht_random(&h, &rng) == NULL);
+    CHECK(group_random(&h, &rng) == NULL);
 
     /* a small table: 10 keys */
     for (uint32_t id = 0; id < 10; id++) {

@@ -121,6 +121,15 @@ static int shard_consistent(struct shard *s)
         fprintf(stderr, "    shard mem %zu, computed %zu\n", s->mem, mem);
         ok = 0;
     }
+    /* the database masks eviction samples by (NDB < 63: every bit exact) */
+    for (int db = 0; db < NDB; db++) {
+        int keys = (s->keys_dbs >> db) & 1, vol = (s->vol_dbs >> db) & 1;
+        if (keys != (ht_count(&s->db[db].ht) != 0) || vol != (s->db[db].vol.n != 0)) {
+            fprintf(stderr, "    db %d: mask bits keys %d vol %d, counts %llu / %u\n", db, keys,
+                    vol, (unsigned long long)ht_count(&s->db[db].ht), s->db[db].vol.n);
+            ok = 0;
+        }
+    }
     return ok;
 }
 
@@ -194,6 +203,60 @@ TEST(init_and_shards)
     CHECK_EQ_INT(ks_shard_index(~0ULL), 0);
     tkey_init(&t, "x%u", 0);
     CHECK(t.k.s == ks_shard(0));
+    keyspace_deinit();
+}
+
+/* ---- database masks (eviction sampling) ------------------------------------ */
+
+/* The databases shard_next_db visits, as a bitmap over 0..69. */
+static void visited(struct shard *s, int vol_only, uint8_t *seen)
+{
+    memset(seen, 0, 70);
+    for (int db = shard_next_db(s, vol_only, 0); db >= 0; db = shard_next_db(s, vol_only, db + 1))
+        seen[db] = 1;
+}
+
+TEST(db_masks_past_63_databases)
+{
+    CHECK_EQ_INT(keyspace_init(1, 70), 0);
+    struct shard *s = ks_shard(0);
+    struct ks_env env = {1000, NULL};
+    struct tkey t;
+    uint8_t seen[70];
+    CHECK_EQ_INT(shard_pick_db(s, 0, 12345), -1);
+    tkey_init(&t, "m%u", 0);
+    store(&env, 5, &t.k, "v", -1);
+    store(&env, 66, &t.k, "v", 99999);
+    visited(s, 0, seen);
+    CHECK(seen[5] && seen[66] && !seen[0] && !seen[63] && !seen[69]);
+    visited(s, 1, seen);
+    CHECK(seen[66] && !seen[5]);
+    for (uint64_t r = 0; r < 200; r++) { /* every start finds one of them */
+        int db = shard_pick_db(s, 0, r);
+        CHECK(db == 5 || db == 66);
+        CHECK_EQ_INT(shard_pick_db(s, 1, r), 66);
+    }
+    /* SWAPDB moves the bits with the keys */
+    shard_lock(s);
+    ks_swap_db_locked(s, 66, 2);
+    shard_unlock(s);
+    CHECK(s->keys_dbs >> 63); /* 63..69 share a bit: it stays until a scan */
+    CHECK(s->vol_dbs >> 63);
+    visited(s, 0, seen);
+    CHECK(seen[2] && seen[5] && !seen[66]);
+    visited(s, 1, seen);
+    CHECK(seen[2] && !seen[66]);
+    /* ... which found 63..69 empty and cleared it */
+    CHECK(!(s->keys_dbs >> 63));
+    CHECK(!(s->vol_dbs >> 63));
+    CHECK_EQ_INT(shard_next_db(s, 0, 6), -1);
+    /* deleting the last key of a database clears its bit */
+    shard_lock(s);
+    CHECK_EQ_INT(ks_delete(&env, 5, &t.k), 1);
+    CHECK_EQ_INT(ks_delete(&env, 2, &t.k), 1);
+    shard_unlock(s);
+    CHECK(s->keys_dbs == 0 && s->vol_dbs == 0);
+    CHECK_EQ_INT(shard_pick_db(s, 0, 7), -1);
     keyspace_deinit();
 }
 
