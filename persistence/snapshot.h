@@ -11,7 +11,9 @@
  *  - the snapshot thread, which sweeps one shard at a time in slices
  *    (a SCAN-style cursor over each database's table, so a resize between
  *    slices misses nothing), saving and settling unsettled entries; it
- *    holds the shard lock for at most SLICE_US per slice;
+ *    holds the shard lock for at most SLICE_US (250 us) per slice, and
+ *    after a slice during which workers ran commands it sleeps as long
+ *    as the slice took, so a save under load takes at most half a core;
  *  - a writer about to change or remove an unsettled entry: it saves that
  *    one entry's old version first (copy-on-write per key), into the
  *    shard's capture buffer, which the thread writes out when it next

@@ -329,6 +329,14 @@ void workers_resume(const struct worker *self, int exit_now)
 
 int workers_exiting(void) { return __atomic_load_n(&exiting, __ATOMIC_ACQUIRE); }
 
+uint64_t workers_commands(void)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < nworkers; i++)
+        n += __atomic_load_n(&workers[i].stats.commands, __ATOMIC_RELAXED);
+    return n;
+}
+
 void workers_stop(void)
 {
     __atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);

@@ -70,6 +70,8 @@ int workers_pause(const struct worker *self);
 void workers_resume(const struct worker *self, int exiting);
 /* 1 once a shutdown's final save succeeded: run no more commands. */
 int workers_exiting(void);
+/* Commands run by all workers so far (relaxed reads: a moment stale). */
+uint64_t workers_commands(void);
 int worker_count(void);
 struct worker *worker_get(int i);
 void worker_wake(struct worker *w);
