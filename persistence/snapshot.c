@@ -71,26 +71,41 @@ static uint64_t total_dirty(void)
 
 /* The calling thread's encoder, reused for every old version it saves (its
  * LZF table is allocated once per thread). */
-static __thread struct rdb_buf scratch;
-static __thread int scratch_ready;
+static pthread_key_t scratch_key; /* freed with its thread */
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p)
+{
+    rdb_buf_deinit(p);
+    free(p);
+}
+
+static void scratch_key_init(void)
+{
+    if (pthread_key_create(&scratch_key, scratch_free) != 0)
+        abort(); /* only at the first save; no key means no per-thread encoder */
+}
 
 static struct rdb_buf *scratch_buf(void)
 {
-    if (!scratch_ready) {
-        rdb_buf_init(&scratch, 0);
-        scratch_ready = 1;
+    pthread_once(&scratch_once, scratch_key_init);
+    struct rdb_buf *b = pthread_getspecific(scratch_key);
+    if (!b) {
+        b = xmalloc(sizeof(*b));
+        rdb_buf_init(b, 0);
+        pthread_setspecific(scratch_key, b);
     }
-    scratch.flags = CFG(rdbcompression) ? RDB_COMPRESS : 0;
-    scratch.len = 0;
-    return &scratch;
+    b->flags = CFG(rdbcompression) ? RDB_COMPRESS : 0;
+    b->len = 0;
+    return b;
 }
 
-static void scratch_done(void)
+static void scratch_done(struct rdb_buf *b)
 {
-    if (scratch.cap > 4 * SLICE_BYTES) { /* after a whole-shard capture */
-        free(scratch.p);
-        scratch.p = NULL;
-        scratch.cap = scratch.len = 0;
+    if (b->cap > 4 * SLICE_BYTES) { /* after a whole-shard capture */
+        free(b->p);
+        b->p = NULL;
+        b->cap = b->len = 0;
     }
 }
 
@@ -138,7 +153,7 @@ void snapshot_keep_locked(struct shard *s, int db, struct entry *e)
     save_entry(b, &cur, db, e, s->snap_mark);
     if (b->len)
         capture_append(s, b, cur);
-    scratch_done();
+    scratch_done(b);
 }
 
 void snapshot_guard_key(struct shard *s, int db, const char *key, size_t klen, uint64_t hash)
@@ -190,7 +205,7 @@ void snapshot_capture_locked(struct shard *s)
     s->snap_pending = 0;
     if (w.b->len)
         capture_append(s, w.b, w.cur_db);
-    scratch_done();
+    scratch_done(w.b);
 }
 
 void snapshot_guard_all(void)
