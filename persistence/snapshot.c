@@ -208,11 +208,6 @@ void snapshot_capture_locked(struct shard *s)
     scratch_done(w.b);
 }
 
-void snapshot_guard_all(void)
-{
-    for (uint32_t i = 0; i < ks_nshards(); i++)
-        snapshot_guard(ks_shard(i));
-}
 
 /* ---- the file ---- */
 

@@ -27,8 +27,9 @@
  * snapshot_guard_key() for each key they name before changing it in place
  * (INCR, APPEND, collection edits).  A command that changes whole databases
  * (FLUSHDB, FLUSHALL, SWAPDB, memcached flush_all) first saves everything
- * still unsettled in the shards it holds (snapshot_guard: the old
- * whole-shard capture, kept for these rare commands).  A MULTI/EXEC
+ * still unsettled in each shard it empties or swaps (ks_flush_db_locked and
+ * ks_swap_db_locked call snapshot_guard: a whole-shard capture, kept for
+ * these rare commands).  A MULTI/EXEC
  * changes its shards only while holding all of their locks and saves every
  * old version before it changes it, so it is either wholly in the
  * snapshot or wholly out of it.
@@ -104,8 +105,6 @@ static inline void snapshot_guard(struct shard *s)
     if (s->snap_pending)
         snapshot_capture_locked(s);
 }
-/* The same for every shard, all locked. */
-void snapshot_guard_all(void);
 
 /* Writes refused (MISCONF): the last background save failed, save points
  * are set and stop-writes-on-bgsave-error is on. */

@@ -89,21 +89,48 @@ static void queue_command(struct client *cl, const struct command *cmd, int argc
     }
 }
 
-/* Argument indexes of the command line's keys, into idx (room for argc). */
-static int key_args(const struct command *cmd, int argc, const char **argv, const size_t *argl,
-                    int *idx)
+/* Call fn(argument index, arg) for each of the command line's keys, in
+ * order; returns how many.  Fixed key positions need no index array (the
+ * common case, on every request); a keys function fills one. */
+static int for_each_key(const struct command *cmd, int argc, const char **argv,
+                        const size_t *argl, void (*fn)(int, void *), void *arg)
 {
-    if (cmd->keys)
-        return cmd->keys(argc, argv, argl, idx, argc);
+    if (cmd->keys) {
+        int small[64];
+        int *idx = argc <= 64 ? small : xmalloc(sizeof(int) * (size_t)argc);
+        int n = cmd->keys(argc, argv, argl, idx, argc);
+        for (int i = 0; i < n; i++)
+            fn(idx[i], arg);
+        if (idx != small)
+            free(idx);
+        return n;
+    }
     if (cmd->first <= 0)
         return 0;
     int last = cmd->last < 0 ? argc + cmd->last : cmd->last;
     if (last >= argc)
         last = argc - 1;
     int n = 0;
-    for (int i = cmd->first; i <= last; i += cmd->step)
-        idx[n++] = i;
+    for (int i = cmd->first; i <= last; i += cmd->step, n++)
+        fn(i, arg);
     return n;
+}
+
+struct key_visit {
+    const char **argv;
+    const size_t *argl;
+    uint32_t *out;    /* shard of each key, in order */
+    uint64_t *hashes; /* by argument index, or NULL */
+    int n, db;
+};
+
+static void shard_of_key(int i, void *arg)
+{
+    struct key_visit *v = arg;
+    uint64_t h = ht_hash(v->argv[i], v->argl[i]);
+    if (v->hashes) /* handlers look hashes up by argument index */
+        v->hashes[i] = h;
+    v->out[v->n++] = ks_shard_index(h);
 }
 
 int dispatch_command_shards(const struct command *cmd, int argc, const char **argv,
@@ -111,39 +138,28 @@ int dispatch_command_shards(const struct command *cmd, int argc, const char **ar
 {
     if (cmd->flags & (CMD_ALL_SHARDS | CMD_SELF_LOCK))
         return -1;
-    int small[64];
-    int *idx = argc <= 64 ? small : xmalloc(sizeof(int) * (size_t)argc);
-    int n = key_args(cmd, argc, argv, argl, idx);
-    for (int i = 0; i < n; i++) {
-        uint64_t h = ht_hash(argv[idx[i]], argl[idx[i]]);
-        if (hashes) /* handlers look hashes up by argument index */
-            hashes[idx[i]] = h;
-        out[i] = ks_shard_index(h);
-    }
-    if (idx != small)
-        free(idx);
-    return n;
+    struct key_visit v = {argv, argl, out, hashes, 0, 0};
+    return for_each_key(cmd, argc, argv, argl, shard_of_key, &v);
+}
+
+static void guard_key(int i, void *arg)
+{
+    struct key_visit *v = arg;
+    struct key k;
+    key_init(&k, v->argv[i], v->argl[i]);
+    snapshot_guard_key(k.s, v->db, k.p, k.len, k.hash);
 }
 
 void dispatch_guard_keys(const struct command *cmd, int argc, const char **argv,
                          const size_t *argl, int db)
 {
-    if (!(cmd->flags & CMD_WRITE) || !__atomic_load_n(&snapshot_sweeping, __ATOMIC_RELAXED))
+    /* CMD_ALL_SHARDS commands (FLUSH*, SWAPDB) are guarded by the keyspace
+     * calls they make (ks_flush_db_locked, ks_swap_db_locked) */
+    if (!(cmd->flags & CMD_WRITE) || (cmd->flags & CMD_ALL_SHARDS) ||
+        !__atomic_load_n(&snapshot_sweeping, __ATOMIC_RELAXED))
         return;
-    if (cmd->flags & CMD_ALL_SHARDS) {
-        snapshot_guard_all();
-        return;
-    }
-    int small[64];
-    int *idx = argc <= 64 ? small : xmalloc(sizeof(int) * (size_t)argc);
-    int n = key_args(cmd, argc, argv, argl, idx);
-    for (int i = 0; i < n; i++) {
-        struct key k;
-        key_init(&k, argv[idx[i]], argl[idx[i]]);
-        snapshot_guard_key(k.s, db, k.p, k.len, k.hash);
-    }
-    if (idx != small)
-        free(idx);
+    struct key_visit v = {argv, argl, NULL, NULL, 0, db};
+    for_each_key(cmd, argc, argv, argl, guard_key, &v);
 }
 
 void dispatch_execute(struct cmd_ctx *c)

@@ -26,8 +26,7 @@ int dispatch_command_shards(const struct command *cmd, int argc, const char **ar
                             const size_t *argl, uint32_t *out, uint64_t *hashes);
 
 /* Before a write command runs (its shards locked): a save in progress
- * keeps the old version of each key it names in db, or of every shard for
- * CMD_ALL_SHARDS commands (persistence/snapshot.h). */
+ * keeps the old version of each key it names in db (persistence/snapshot.h). */
 void dispatch_guard_keys(const struct command *cmd, int argc, const char **argv,
                          const size_t *argl, int db);
 

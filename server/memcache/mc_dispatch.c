@@ -36,8 +36,7 @@ void mc_reply(struct mc_ctx *m, const char *s)
 
 static void flush_db0_now(void)
 {
-    shard_lock_all();
-    snapshot_guard_all();
+    shard_lock_all(); /* ks_flush_db_locked keeps a save's old versions */
     for (uint32_t i = 0; i < ks_nshards(); i++)
         ks_flush_db_locked(ks_shard(i), MC_DB);
     shard_unlock_all();
