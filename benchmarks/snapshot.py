@@ -70,7 +70,9 @@ Env:   SNAP_KEYS (5000000), SNAP_QUICK (unset; 1 = smoke run), SNAP_RATE
        SNAP_SAVE_TIMEOUT (300 s), SNAP_LOAD_TIMEOUT (300 s, restart until
        PONG), CACHET_BIN (default <script dir>/../cachet-server), CACHET_ARGS,
        REDIS_BIN (/usr/bin/redis-server), START_TIMEOUT (10 s),
-       IO_TIMEOUT (60 s). Validation mode: CACHET_BIN=/usr/bin/redis-server
+       IO_TIMEOUT (60 s), SNAP_A_BIN (another cachet-server build to run
+       in Redis's place: an A/B comparison of two builds, ratios = B/A).
+       Validation mode: CACHET_BIN=/usr/bin/redis-server
        starts the "cachet" server like Redis (ratios ~1.00 = noise floor).
 """
 
@@ -989,7 +991,10 @@ def main():
     results = []
     t_all = mono()
     with workdir("cachet-snap.") as wd:
-        for name, binary, threads in (("redis", redis_bin, None),
+        first = ("redis", redis_bin, None)
+        if os.environ.get("SNAP_A_BIN"): # A/B of two cachet builds: A takes Redis's column
+            first = ("cachet-A", os.environ["SNAP_A_BIN"], cfg["threads"])
+        for name, binary, threads in (first,
                                       ("cachet-t%d" % cfg["threads"], cachet_bin, cfg["threads"])):
             r = measure(name, binary, threads, cfg, data, wd, script)
             if not r["ok"]:

@@ -184,13 +184,12 @@ static void sweep_entry(struct entry *e, void *arg)
 static int sweep_shard(struct shard *s, struct sweep *w, int64_t budget_us)
 {
     int64_t t0 = budget_us >= 0 ? clock_mono_us() : 0;
-    unsigned steps = 0;
     w->mark = s->snap_mark;
     for (; w->db < ks_ndb(); w->db++, w->cursor = 0) {
         struct htable *h = &s->db[w->db].ht;
         do {
-            w->cursor = ht_scan(h, w->cursor, sweep_entry, w);
-            if (budget_us >= 0 && w->cursor && (++steps & 15) == 0 &&
+            w->cursor = ht_scan_n(h, w->cursor, 256, sweep_entry, w);
+            if (budget_us >= 0 && w->cursor &&
                 (clock_mono_us() - t0 > budget_us || (w->b && w->b->len >= SLICE_BYTES)))
                 return 0;
         } while (w->cursor);
@@ -366,6 +365,7 @@ static void mark_start(void)
 static void *snapshot_main(void *arg)
 {
     (void)arg;
+    pthread_setname_np(pthread_self(), "snapshot");
     pthread_mutex_lock(&lock);
     for (;;) {
         while (!requested && !stopping)

@@ -23,6 +23,7 @@ static uint64_t pending, done;
 static void *lazyfree_main(void *arg)
 {
     (void)arg;
+    pthread_setname_np(pthread_self(), "lazyfree");
     pthread_mutex_lock(&lock);
     for (;;) {
         while (!head && !stopping)

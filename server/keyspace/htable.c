@@ -207,12 +207,19 @@ void ht_foreach(struct htable *h, void (*fn)(struct entry *, void *), void *arg)
 
 static uint64_t rev(uint64_t v)
 {
-    uint64_t r = 0;
-    for (int i = 0; i < 64; i++) {
-        r = (r << 1) | (v & 1);
-        v >>= 1;
-    }
-    return r;
+    v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
+    v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
+    v = ((v >> 4) & 0x0f0f0f0f0f0f0f0full) | ((v & 0x0f0f0f0f0f0f0f0full) << 4);
+    return __builtin_bswap64(v);
+}
+
+/* The bucket after v in the cursor's reverse-binary order (0: done). */
+static inline uint64_t scan_next(uint64_t v, uint64_t mask)
+{
+    v |= ~mask;
+    v = rev(v);
+    v++;
+    return rev(v);
 }
 
 static void emit_bucket(struct entry *e, void (*fn)(struct entry *, void *), void *arg)
@@ -231,10 +238,7 @@ uint64_t ht_scan(struct htable *h, uint64_t v, void (*fn)(struct entry *, void *
     if (!rehashing(h)) {
         uint64_t m0 = h->size[0] - 1;
         emit_bucket(h->t[0][v & m0], fn, arg);
-        v |= ~m0;
-        v = rev(v);
-        v++;
-        return rev(v);
+        return scan_next(v, m0);
     }
     int small = h->size[0] <= h->size[1] ? 0 : 1, large = 1 - small;
     uint64_t m0 = h->size[small] - 1, m1 = h->size[large] - 1;
@@ -247,6 +251,57 @@ uint64_t ht_scan(struct htable *h, uint64_t v, void (*fn)(struct entry *, void *
         v++;
         v = rev(v);
     } while (v & (m0 ^ m1));
+    return v;
+}
+
+#define SCAN_AHEAD 16 /* steps between fetching a chain's head and emitting it */
+
+uint64_t ht_scan_n(struct htable *h, uint64_t v, unsigned n,
+                   void (*fn)(struct entry *, void *), void *arg)
+{
+    if (!n)
+        return v;
+    if (rehashing(h)) {
+        do
+            v = ht_scan(h, v, fn, arg);
+        while (--n && v);
+        return v;
+    }
+    if (ht_count(h) == 0 || !h->size[0])
+        return 0;
+    uint64_t m0 = h->size[0] - 1;
+    struct entry **t = h->t[0];
+    /* A software pipeline: the bucket of step i + 2 * SCAN_AHEAD is
+     * fetched, the chain head of step i + SCAN_AHEAD is read (its bucket
+     * has arrived by then) and fetched, and step i is emitted.  The
+     * cursor's order jumps across the whole array, so every bucket and
+     * every head is a cache miss; this way about 16 are in flight at once
+     * instead of one after another. */
+    uint64_t cur[4 * SCAN_AHEAD];
+    struct entry *head[4 * SCAN_AHEAD];
+    const unsigned ring = 4 * SCAN_AHEAD - 1;
+    unsigned gen = 0, read = 0, done = 0;
+    int more = 1; /* v is a step still to take (0 starts a scan, then ends it) */
+    while (done < n) {
+        for (; more && gen < n && gen < done + 2 * SCAN_AHEAD; gen++) {
+            cur[gen & ring] = v;
+            __builtin_prefetch(&t[v & m0]);
+            v = scan_next(v, m0);
+            more = v != 0;
+        }
+        for (; read < gen && read < done + SCAN_AHEAD; read++) {
+            struct entry *e = t[cur[read & ring] & m0];
+            head[read & ring] = e;
+            if (e) {
+                __builtin_prefetch(e);
+                __builtin_prefetch((const char *)e + 64); /* key and value run on */
+            }
+        }
+        if (done == gen)
+            break;
+        emit_bucket(head[done & ring], fn, arg);
+        done++;
+    }
     return v;
 }
 

@@ -77,6 +77,11 @@ void ht_maybe_shrink(struct htable *h);
 void ht_foreach(struct htable *h, void (*fn)(struct entry *, void *), void *arg);
 /* One SCAN step: visits one logical bucket; returns the next cursor. */
 uint64_t ht_scan(struct htable *h, uint64_t cursor, void (*fn)(struct entry *, void *), void *arg);
+/* Up to n steps of ht_scan at once, the same order and guarantee, with the
+ * buckets and chain heads of each group of steps prefetched together; fn
+ * must not change the table.  Returns the next cursor, 0 when done. */
+uint64_t ht_scan_n(struct htable *h, uint64_t cursor, unsigned n,
+                   void (*fn)(struct entry *, void *), void *arg);
 /* A random entry or NULL when empty. */
 struct entry *ht_random(struct htable *h, uint64_t *rng);
 

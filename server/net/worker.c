@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -208,6 +209,9 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct epoll_event events[MAX_EVENTS];
+    char name[16];
+    snprintf(name, sizeof(name), "worker-%d", w->id);
+    pthread_setname_np(pthread_self(), name); /* top -H, perf, /proc/PID/task */
     int64_t tick_ms = 1000 / CFG(hz);
     int64_t next_tick = clock_wall_ms() + tick_ms;
     while (!__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {

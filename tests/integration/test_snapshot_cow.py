@@ -43,7 +43,7 @@ pytestmark = pytest.mark.skipif(IS_REDIS, reason="Cachet's copy-on-write snapsho
 
 # Enough filler for a sweep that outlasts each test's writes many times
 # over (the tests check that it did); sanitizer builds save slowly anyway.
-FILLER = 100000 if SANITIZER else 200000
+FILLER = 200000 if SANITIZER else 400000
 PREFIX = b"filler:"
 NOT_FILLER = "[^f]*"  # no test key starts with "f": SCAN MATCH leaves the filler out
 NEVER = 4102444800000  # 2100-01-01 in ms: a TTL that never ends in a test

@@ -553,6 +553,11 @@ static void scan_cb(struct entry *e, void *arg)
 
 enum scan_mode { SCAN_GROW, SCAN_SHRINK, SCAN_MIXED, SCAN_STATIC };
 
+/* Steps per call: 1 drives ht_scan, more drive ht_scan_n (the snapshot
+ * sweep's batched, prefetching form), which must keep the same guarantee. */
+static unsigned scan_batch = 1;
+static size_t scan_totals[3]; /* grows, shrinks, calls that left a rehash going */
+
 /* One full SCAN (cursor 0 back to 0) with mutations between calls; every
  * key present from start to end must be returned at least once. */
 static void scan_case(enum scan_mode mode, uint32_t initial, uint64_t seed)
@@ -578,7 +583,8 @@ static void scan_case(enum scan_mode mode, uint32_t initial, uint64_t seed)
     size_t calls = 0, grows = 0, shrinks = 0, rehash_calls = 0;
     uint64_t prev_size = h.size[0];
     do {
-        cursor = ht_scan(&h, cursor, scan_cb, &st);
+        cursor = scan_batch > 1 ? ht_scan_n(&h, cursor, scan_batch, scan_cb, &st)
+                                : ht_scan(&h, cursor, scan_cb, &st);
         calls++;
         if (rehashing(&h))
             rehash_calls++;
@@ -586,14 +592,14 @@ static void scan_case(enum scan_mode mode, uint32_t initial, uint64_t seed)
         case SCAN_STATIC:
             break;
         case SCAN_GROW:
-            for (int i = 0; i < 6 && next < MAXID; i++) {
+            for (unsigned i = 0; i < 6 * scan_batch && next < MAXID; i++) {
                 insert_id(&h, next, 0);
                 present[next++] = 1;
             }
             break;
         case SCAN_SHRINK:
             /* delete most keys that are not in the stable set */
-            for (int i = 0; i < 40; i++) {
+            for (unsigned i = 0; i < 40 * scan_batch; i++) {
                 uint32_t id = (uint32_t)(rng_next(&rng) % next);
                 if (present[id] && !(id % 64 == 0)) {
                     remove_id(&h, id);
@@ -601,10 +607,10 @@ static void scan_case(enum scan_mode mode, uint32_t initial, uint64_t seed)
                 }
             }
             ht_maybe_shrink(&h);
-            ht_rehash_step(&h, 1);
+            ht_rehash_step(&h, (int)scan_batch);
             break;
         case SCAN_MIXED: {
-            int nops = (int)(rng_next(&rng) % 12);
+            int nops = (int)(rng_next(&rng) % 12 * scan_batch); /* the same rate per step */
             for (int i = 0; i < nops; i++) {
                 uint64_t r = rng_next(&rng) % 10;
                 if (r < 4 && next < MAXID) {
@@ -650,12 +656,17 @@ static void scan_case(enum scan_mode mode, uint32_t initial, uint64_t seed)
     CHECK_EQ_INT(missed, 0);
     CHECK_EQ_INT(st.bogus, 0);
     CHECK(nstable > 0);
-    if (mode == SCAN_GROW)
-        CHECK(grows >= 1);
-    if (mode == SCAN_SHRINK)
-        CHECK(shrinks >= 1);
-    if (mode == SCAN_MIXED || mode == SCAN_SHRINK)
-        CHECK(rehash_calls > 0);
+    scan_totals[0] += grows;
+    scan_totals[1] += shrinks;
+    scan_totals[2] += rehash_calls;
+    if (scan_batch == 1) { /* batched runs check these over all their cases */
+        if (mode == SCAN_GROW)
+            CHECK(grows >= 1);
+        if (mode == SCAN_SHRINK)
+            CHECK(shrinks >= 1);
+        if (mode == SCAN_MIXED || mode == SCAN_SHRINK)
+            CHECK(rehash_calls > 0);
+    }
     if (mode == SCAN_STATIC) {
         /* nothing moved: each key exactly once */
         size_t dups = 0;
@@ -697,6 +708,85 @@ TEST(scan_while_mixed_mutations)
 {
     for (uint64_t seed = 1; seed <= 40; seed++)
         VIA(scan_case(SCAN_MIXED, (uint32_t)(seed * 97 % 3000), seed));
+}
+
+/* ht_scan_n: n steps at once are n calls of ht_scan, visit for visit and
+ * cursor for cursor, on a static table (every size class, batches that
+ * end before, at and past the end of the scan). */
+struct visit_log {
+    struct entry **e;
+    size_t n, cap;
+};
+
+static void log_cb(struct entry *e, void *arg)
+{
+    struct visit_log *l = arg;
+    if (l->n < l->cap)
+        l->e[l->n] = e;
+    l->n++;
+}
+
+TEST(scan_n_equals_n_scans)
+{
+    static const uint32_t sizes[] = {1, 2, 7, 100, 1000, 5000};
+    static const unsigned batches[] = {1, 2, 15, 16, 17, 33, 64, 256, 100000};
+    for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+        struct htable h;
+        size_t mem = 0;
+        ht_init(&h, &mem);
+        for (uint32_t id = 0; id < sizes[si]; id++)
+            insert_id(&h, id, 0);
+        while (rehashing(&h))
+            ht_rehash_step(&h, 1000);
+        size_t cap = sizes[si] + 1;
+        struct visit_log a = {calloc(cap, sizeof(struct entry *)), 0, cap};
+        struct visit_log b = {calloc(cap, sizeof(struct entry *)), 0, cap};
+        for (size_t bi = 0; bi < sizeof(batches) / sizeof(batches[0]); bi++) {
+            a.n = b.n = 0;
+            uint64_t ca = 0, cb = 0;
+            size_t calls = 0;
+            do {
+                cb = ht_scan_n(&h, cb, batches[bi], log_cb, &b);
+                for (unsigned k = 0; k < batches[bi]; k++) {
+                    ca = ht_scan(&h, ca, log_cb, &a);
+                    if (!ca)
+                        break;
+                }
+                CHECK_EQ_INT(cb, ca);
+                CHECK_EQ_INT(b.n, a.n);
+            } while (cb && ca && ++calls < 1000000);
+            CHECK_EQ_INT(a.n, sizes[si]);
+            CHECK(memcmp(a.e, b.e, a.n * sizeof(struct entry *)) == 0);
+        }
+        CHECK_EQ_INT(ht_scan_n(&h, 5, 0, log_cb, &b), 5); /* no steps: same cursor */
+        free(a.e);
+        free(b.e);
+        size_t freed = 0;
+        ht_deinit(&h, free_cb, &freed);
+    }
+}
+
+TEST(scan_n_keeps_the_guarantee)
+{
+    /* small batches, so the table still grows, shrinks and rehashes
+     * between calls often enough for scan_case's own checks */
+    static const unsigned batches[] = {2, 3, 5};
+    memset(scan_totals, 0, sizeof(scan_totals));
+    for (size_t bi = 0; bi < sizeof(batches) / sizeof(batches[0]); bi++) {
+        scan_batch = batches[bi];
+        VIA(scan_case(SCAN_STATIC, 5000, 1));
+        VIA(scan_case(SCAN_GROW, 1000, 7));
+        VIA(scan_case(SCAN_SHRINK, 20000, 99));
+        for (uint64_t seed = 1; seed <= 10; seed++)
+            VIA(scan_case(SCAN_MIXED, (uint32_t)(seed * 97 % 3000), seed));
+    }
+    scan_batch = 40;
+    VIA(scan_case(SCAN_STATIC, 5000, 1));
+    VIA(scan_case(SCAN_GROW, 1000, 7));
+    scan_batch = 1;
+    CHECK(scan_totals[0] > 0);
+    CHECK(scan_totals[1] > 0);
+    CHECK(scan_totals[2] > 0);
 }
 
 TEST(scan_during_rehash_both_directions)
