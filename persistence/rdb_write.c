@@ -27,6 +27,7 @@ void rdb_buf_deinit(struct rdb_buf *b)
 {
     free(b->p);
     free(b->lzf_htab);
+    free(b->defer);
     memset(b, 0, sizeof(*b));
 }
 
@@ -178,10 +179,38 @@ void rdb_put_string(struct rdb_buf *b, const void *p, size_t n)
             return;
         }
     }
-    if ((b->flags & RDB_COMPRESS) && n > 20 && put_lzf(b, p, n))
-        return;
+    if ((b->flags & RDB_COMPRESS) && n > 20) {
+        if (b->flags & RDB_DEFER) {
+            if (b->ndefer == b->defer_cap) {
+                b->defer_cap = b->defer_cap ? 2 * b->defer_cap : 256;
+                b->defer = xrealloc(b->defer, b->defer_cap * sizeof(*b->defer));
+            }
+            b->defer[b->ndefer++] = (struct rdb_deferred){b->len, n};
+            rdb_put_raw(b, p, n);
+            return;
+        }
+        if (put_lzf(b, p, n))
+            return;
+    }
     rdb_put_len(b, n);
     rdb_put_raw(b, p, n);
+}
+
+void rdb_buf_compress(struct rdb_buf *src, struct rdb_buf *dst)
+{
+    size_t from = 0;
+    for (size_t i = 0; i < src->ndefer; i++) {
+        const struct rdb_deferred *d = &src->defer[i];
+        rdb_put_raw(dst, src->p + from, d->at - from);
+        if (!put_lzf(dst, src->p + d->at, d->n)) {
+            rdb_put_len(dst, d->n);
+            rdb_put_raw(dst, src->p + d->at, d->n);
+        }
+        from = d->at + d->n;
+    }
+    rdb_put_raw(dst, src->p + from, src->len - from);
+    src->len = 0;
+    src->ndefer = 0;
 }
 
 void rdb_put_string_ll(struct rdb_buf *b, long long v)

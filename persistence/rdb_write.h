@@ -42,6 +42,15 @@
 
 #define RDB_COMPRESS 1 /* rdbcompression yes: LZF strings over 20 bytes */
 #define RDB_CHECKSUM 2 /* rdbchecksum yes: CRC-64 footer (else 8 zeros) */
+/* With RDB_COMPRESS: strings that may compress go in plain, unframed, and
+ * are noted; rdb_buf_compress() frames and compresses them later, into
+ * another buffer.  The snapshot sweep copies under a shard lock and
+ * compresses after releasing it. */
+#define RDB_DEFER 4
+
+struct rdb_deferred {
+    size_t at, n; /* a string's bytes, unframed, at p[at..at+n) */
+};
 
 /* A good size to hand to write(2) at a time. */
 #define RDB_BUF_CHUNK (64 * 1024)
@@ -53,6 +62,8 @@ struct rdb_buf {
     uint64_t crc;       /* CRC-64 of those bytes */
     int flags;          /* RDB_COMPRESS | RDB_CHECKSUM */
     uint32_t *lzf_htab; /* compressor table, allocated on first use */
+    struct rdb_deferred *defer; /* RDB_DEFER: strings left to compress */
+    size_t ndefer, defer_cap;
 };
 
 void rdb_buf_init(struct rdb_buf *b, int flags);
@@ -67,6 +78,11 @@ static inline int rdb_buf_full(const struct rdb_buf *b)
 /* The caller has written all b->len pending bytes: fold them into the
  * checksum and empty the buffer (keeping its memory). */
 void rdb_buf_consumed(struct rdb_buf *b);
+
+/* Append src's bytes to dst (RDB_COMPRESS, not RDB_DEFER) with src's
+ * deferred strings framed and compressed as rdb_put_string() would have
+ * done; then empty src. */
+void rdb_buf_compress(struct rdb_buf *src, struct rdb_buf *dst);
 
 /* Hand every pending byte to fn (looping over short writes) and consume
  * them.  fn returns bytes written (> 0) or -1.  Returns 0, or -1 when fn
