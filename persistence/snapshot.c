@@ -35,6 +35,53 @@ struct snap_capture {
 #define SLICE_US 250
 #define YIELD_FACTOR 1
 #define SLICE_BYTES (256 * 1024)
+/* A collection of more elements than WALK_ELEMENTS is saved in parts of
+ * WALK_STEP elements, the slice's time checked after each, so that no
+ * value holds its shard lock for much longer than a slice (one step of
+ * big hash fields is about 0.2 ms). */
+#define WALK_ELEMENTS 1024
+#define WALK_STEP 256
+
+/* A big value being saved in parts by the snapshot thread.  Each slice's
+ * bytes go to `part`, which the thread moves to `spill` after releasing
+ * the lock (so no big buffer grows under it); they reach the file only
+ * once the value is complete.  The entry stays unsettled until then, so a
+ * writer that changes it first saves it whole (snapshot_keep_locked) and
+ * sets `taken`: the thread then drops what it has. */
+struct snap_walk {
+    struct rdb_dump_walk w;
+    int db;
+    int active, taken; /* taken: set by a writer, under the shard lock */
+    int complete, dropped; /* for the thread once the lock is released */
+    struct rdb_buf part;
+    struct { unsigned char *p; size_t len; } *spill;
+    size_t nspill, spill_cap;
+    uint64_t walks, taken_over; /* this save's walks, and those writers ended */
+};
+
+/* After the slice's lock is released: keep the slice's part aside. */
+static void walk_spill(struct snap_walk *sw)
+{
+    if (!sw->part.len)
+        return;
+    if (sw->nspill == sw->spill_cap) {
+        sw->spill_cap = sw->spill_cap ? 2 * sw->spill_cap : 64;
+        sw->spill = xrealloc(sw->spill, sw->spill_cap * sizeof(*sw->spill));
+    }
+    unsigned char *p = xmalloc(sw->part.len);
+    memcpy(p, sw->part.p, sw->part.len);
+    sw->spill[sw->nspill].p = p;
+    sw->spill[sw->nspill++].len = sw->part.len;
+    sw->part.len = 0;
+}
+
+static void walk_drop(struct snap_walk *sw)
+{
+    for (size_t i = 0; i < sw->nspill; i++)
+        free(sw->spill[i].p);
+    sw->nspill = 0;
+    sw->part.len = 0;
+}
 
 #define MAX_SAVEPOINTS 16
 #define RETRY_DELAY_MS 5000 /* after a failed save, as Redis's CONFIG_BGSAVE_RETRY_DELAY */
@@ -146,8 +193,20 @@ static void capture_append(struct shard *s, const struct rdb_buf *b, int db)
     c->db = db;
 }
 
+/* A writer or a whole-shard capture is saving e itself: the thread's
+ * walk over it, if any, is void. */
+static void end_walk_of(struct shard *s, const struct entry *e)
+{
+    struct snap_walk *sw = s->snap_walk;
+    if (sw && (!e || sw->w.e == e)) {
+        sw->taken = 1;
+        s->snap_walk = NULL;
+    }
+}
+
 void snapshot_keep_locked(struct shard *s, int db, struct entry *e)
 {
+    end_walk_of(s, e);
     struct rdb_buf *b = scratch_buf();
     int cur = s->snap_cap ? s->snap_cap->db : -1;
     save_entry(b, &cur, db, e, s->snap_mark);
@@ -170,13 +229,81 @@ struct sweep {
     struct rdb_buf *b; /* NULL: settle without saving (the save failed) */
     int cur_db;      /* database of the last key put in b */
     uint8_t mark;
+    struct shard *s;
+    struct snap_walk *walk; /* the thread's sweep: big values in parts; NULL: whole */
+    int skipped;     /* big values passed over while another was walked */
 };
 
 static void sweep_entry(struct entry *e, void *arg)
 {
     struct sweep *w = arg;
-    if ((e->flags & E_SNAP) != w->mark)
-        save_entry(w->b, &w->cur_db, w->db, e, w->mark);
+    if ((e->flags & E_SNAP) == w->mark)
+        return;
+    if (w->walk && w->b && rdb_dump_elements(e) > WALK_ELEMENTS) {
+        int64_t exp = entry_expire(e);
+        if (exp < 0 || exp > snap_start_ms) { /* live at the instant: save in parts */
+            struct snap_walk *sw = w->walk;
+            if (sw->active) {
+                w->skipped++; /* one walk at a time; the next pass takes it */
+                return;
+            }
+            sw->active = 1;
+            sw->taken = 0;
+            sw->walks++;
+            sw->db = w->db;
+            sw->part.len = 0;
+            sw->part.ndefer = 0;
+            rdb_dump_begin(&sw->w, &sw->part, e);
+            w->s->snap_walk = sw;
+            return;
+        }
+    }
+    save_entry(w->b, &w->cur_db, w->db, e, w->mark);
+}
+
+/* Go on with the thread's walk over a big value until it is complete or
+ * the slice's time is up; returns 1 when no walk is left. */
+static int walk_on(struct sweep *w, int64_t t0, int64_t budget_us)
+{
+    struct snap_walk *sw = w->walk;
+    if (!sw || !sw->active)
+        return 1;
+    /* Each way out but "more to do" ends the slice, so that the thread
+     * writes or drops the walk's bytes before it starts another walk. */
+    if (sw->taken) { /* a writer saved it first */
+        sw->active = 0;
+        sw->dropped = 1;
+        sw->taken_over++;
+        return 0;
+    }
+    if (!w->b) { /* the save failed meanwhile: settle it unsaved */
+        save_entry(NULL, &w->cur_db, sw->db, sw->w.e, w->mark);
+        w->s->snap_walk = NULL;
+        sw->active = 0;
+        sw->dropped = 1;
+        return 0;
+    }
+    for (;;) {
+        int r = rdb_dump_step(&sw->w, &sw->part, WALK_STEP);
+        if (r < 0) { /* cannot happen: any change ends the walk; save it whole */
+            struct entry *e = sw->w.e;
+            w->s->snap_walk = NULL;
+            sw->active = 0;
+            sw->dropped = 1;
+            save_entry(w->b, &w->cur_db, sw->db, e, w->mark);
+            return 0;
+        }
+        if (r == 1) { /* complete: the slice ends, and the part goes out after it */
+            struct entry *e = sw->w.e;
+            e->flags = (uint8_t)((e->flags & ~E_SNAP) | w->mark);
+            w->s->snap_walk = NULL;
+            sw->active = 0;
+            sw->complete = 1;
+            return 0;
+        }
+        if (budget_us >= 0 && clock_mono_us() - t0 > budget_us)
+            return 0;
+    }
 }
 
 /* Sweep s (locked) from where w stands, for at most budget_us (< 0: no
@@ -185,21 +312,31 @@ static int sweep_shard(struct shard *s, struct sweep *w, int64_t budget_us)
 {
     int64_t t0 = budget_us >= 0 ? clock_mono_us() : 0;
     w->mark = s->snap_mark;
-    for (; w->db < ks_ndb(); w->db++, w->cursor = 0) {
+    w->s = s;
+    for (;;) {
+        if (!walk_on(w, t0, budget_us))
+            return 0;
+        if (w->db >= ks_ndb()) {
+            if (!w->skipped)
+                return 1;
+            w->skipped = 0; /* another pass for the big values passed over */
+            w->db = 0;
+            w->cursor = 0;
+        }
         struct htable *h = &s->db[w->db].ht;
-        do {
-            w->cursor = ht_scan_n(h, w->cursor, 256, sweep_entry, w);
-            if (budget_us >= 0 && w->cursor &&
-                (clock_mono_us() - t0 > budget_us || (w->b && w->b->len >= SLICE_BYTES)))
-                return 0;
-        } while (w->cursor);
+        w->cursor = ht_scan_n(h, w->cursor, 256, sweep_entry, w);
+        if (!w->cursor)
+            w->db++;
+        if (budget_us >= 0 &&
+            (clock_mono_us() - t0 > budget_us || (w->b && w->b->len >= SLICE_BYTES)))
+            return w->db >= ks_ndb() && !w->skipped && !(w->walk && w->walk->active) ? 1 : 0;
     }
-    return 1;
 }
 
 void snapshot_capture_locked(struct shard *s)
 {
-    struct sweep w = {0, 0, scratch_buf(), -1, 0};
+    end_walk_of(s, NULL); /* the capture saves that value whole */
+    struct sweep w = {0, 0, scratch_buf(), -1, 0, s, NULL, 0};
     sweep_shard(s, &w, -1);
     s->snap_pending = 0;
     if (w.b->len)
@@ -305,11 +442,13 @@ static int write_snapshot(char *err, size_t cap)
     /* How long the sweep held shard locks: in all, the longest hold, and
      * the most CPU one hold took (a hold outlasts its CPU time when the
      * kernel preempts the thread holding it). */
+    struct snap_walk walk = {0};
+    rdb_buf_init(&walk.part, CFG(rdbcompression) ? RDB_COMPRESS : 0);
     uint64_t slices = 0;
     int64_t held_us = 0, held_max_us = 0, held_cpu_max_us = 0;
     for (uint32_t i = 0; i < ks_nshards(); i++) {
         struct shard *s = ks_shard(i);
-        struct sweep w = {0, 0, NULL, -1, 0};
+        struct sweep w = {0, 0, NULL, -1, 0, s, &walk, 0};
         int swept = 0;
         while (!swept) {
             w.b = o.err ? NULL : &b;
@@ -339,16 +478,39 @@ static int write_snapshot(char *err, size_t cap)
             }
             b.len = 0;
             b.ndefer = 0;
+            walk_spill(&walk);
+            if (walk.complete) {
+                if (!o.err) {
+                    rdb_put_select_db(&z, (uint64_t)walk.db);
+                    out_write(&o, (const char *)z.p, z.len);
+                    z.len = 0;
+                    for (size_t k = 0; k < walk.nspill; k++)
+                        out_write(&o, (const char *)walk.spill[k].p, walk.spill[k].len);
+                }
+                walk.complete = 0;
+                walk_drop(&walk);
+            }
+            if (walk.dropped) {
+                walk.dropped = 0;
+                walk_drop(&walk);
+            }
             out_capture(&o, c);
             yield_to_requests(t0);
         }
     }
+    if (walk.active && walk.taken) /* ended by a writer after its shard's last slice */
+        walk.taken_over++;
+    walk_drop(&walk);
+    free(walk.spill);
     rdb_buf_deinit(&b);
     rdb_buf_deinit(&z);
+    rdb_buf_deinit(&walk.part);
     log_notice("Snapshot swept in %llu slices: shard locks held %.1f ms in all, "
-               "%lld us at most (%lld us of CPU at most)",
+               "%lld us at most (%lld us of CPU at most); %llu big values saved in parts, "
+               "%llu of them saved whole first by writers",
                (unsigned long long)slices, (double)held_us / 1000, (long long)held_max_us,
-               (long long)held_cpu_max_us);
+               (long long)held_cpu_max_us, (unsigned long long)walk.walks,
+               (unsigned long long)walk.taken_over);
     __atomic_store_n(&snapshot_sweeping, 0, __ATOMIC_RELAXED); /* nothing is pending */
     if (!o.err) { /* EOF, then the CRC-64 of everything before it (0: off) */
         const unsigned char eof = RDB_OPCODE_EOF;

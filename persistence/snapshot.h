@@ -11,9 +11,14 @@
  *  - the snapshot thread, which sweeps one shard at a time in slices
  *    (a SCAN-style cursor over each database's table, so a resize between
  *    slices misses nothing), saving and settling unsettled entries; it
- *    holds the shard lock for at most SLICE_US (250 us) per slice, and
- *    after a slice during which workers ran commands it sleeps as long
- *    as the slice took, so a save under load takes at most half a core;
+ *    holds the shard lock for about SLICE_US (250 us) per slice, copying
+ *    (LZF compression runs after the lock is released), and after a slice
+ *    during which workers ran commands it sleeps as long as the slice
+ *    took, so a save under load takes at most half a core.  A collection
+ *    of more than 1,024 elements is saved in parts of 256 over as many
+ *    slices as it needs; its bytes reach the file once it is complete, and
+ *    it stays unsettled until then, so a writer changing it meanwhile
+ *    saves it whole (below) and the thread drops its parts;
  *  - a writer about to change or remove an unsettled entry: it saves that
  *    one entry's old version first (copy-on-write per key), into the
  *    shard's capture buffer, which the thread writes out when it next
@@ -37,10 +42,11 @@
  * Costs: no fork and no copy of the dataset.  The extra memory is the RDB
  * bytes of old versions captured by writers and not yet written out (each
  * entry at most once per save: bounded by what the writes touch), plus one
- * slice buffer.  A writer pays for serializing the entries it touches, once
- * each, under the lock it already holds; one value of millions of elements
- * is serialized in one go by whoever saves it (the thread's slice budget is
- * checked between entries).
+ * slice buffer, plus the parts of the big value being walked.  A writer
+ * pays for serializing the entries it touches, once each, under the lock
+ * it already holds; a writer that changes a value of millions of elements
+ * before the thread saved it serializes it whole, holding that key's
+ * shard lock for as long (about 0.2 s per million elements).
  *
  * Safety: the snapshot thread writes "temp-<pid>-<n>.rdb" in `dir`,
  * fsyncs it, renames it over `dbfilename` and fsyncs the directory; a

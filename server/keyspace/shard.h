@@ -79,6 +79,9 @@ struct shard {
     int snap_pending;
     uint8_t snap_mark;
     struct snap_capture *snap_cap;
+    /* a big value the snapshot thread is saving in parts (snapshot.c);
+     * a writer that saves it first ends that walk */
+    struct snap_walk *snap_walk;
 } __attribute__((aligned(64)));
 
 int keyspace_init(int nshards, int databases);

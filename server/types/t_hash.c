@@ -226,6 +226,28 @@ void hash_foreach(struct hash *h, hash_pair_fn fn, void *arg)
     }
 }
 
+int hash_walk(struct hash *h, uint64_t *pos, size_t max, hash_pair_fn fn, void *arg)
+{
+    struct hash_kv kv;
+    if (h->enc == HASH_LISTPACK) { /* *pos: the next field's offset, 0 at the start */
+        unsigned char *p = *pos ? h->lp + *pos : lp_first(h->lp);
+        for (; p && max; max--, p = lp_next(h->lp, lp_next(h->lp, p))) {
+            lp_read_pair(h->lp, p, &kv);
+            fn(&kv, arg);
+        }
+        *pos = p ? (uint64_t)(p - h->lp) : 0;
+        return !p;
+    }
+    struct strmap_kv s; /* *pos: strmap_next's slot position */
+    for (; max; max--) {
+        if (!strmap_next(h->map, pos, &s))
+            return 1;
+        kv_from_map(&s, &kv);
+        fn(&kv, arg);
+    }
+    return 0;
+}
+
 struct relay {
     hash_pair_fn fn;
     void *arg;

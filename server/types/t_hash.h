@@ -57,6 +57,11 @@ int hash_delete(struct hash *h, const char *f, size_t flen);
 
 /* Every pair, in the encoding's order. */
 void hash_foreach(struct hash *h, hash_pair_fn fn, void *arg);
+/* Every pair in parts: *pos starts at 0; each call reports up to max
+ * pairs and returns 1 once the walk is complete.  The walk may stop and
+ * resume later only while the hash does not change (a snapshot saving a
+ * big hash between shard lock releases: any change ends its walk). */
+int hash_walk(struct hash *h, uint64_t *pos, size_t max, hash_pair_fn fn, void *arg);
 /* One HSCAN step from cursor: a listpack reports everything and returns 0
  * (as Redis does); a hashtable reports some pairs and returns the next
  * cursor (strmap_scan's guarantees). */

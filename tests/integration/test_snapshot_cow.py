@@ -25,6 +25,7 @@ check Cachet's sweep.  All servers run on 127.0.0.1, free ports, stopped by
 PID; every wait is bounded and no assertion depends on elapsed time.
 """
 import random
+import re
 import shutil
 import threading
 import time
@@ -145,20 +146,20 @@ class Cow:
             assert not bad, bad[:5]
         return replies
 
-    def take(self):
+    def take(self, filler=FILLER):
         """Copy the snapshot BGSAVE just wrote; check it with redis-check-rdb."""
         name = "snap%d.rdb" % self.nsnaps
         self.nsnaps += 1
         shutil.copy(self.start.dir / "dump.rdb", self.snaps / name)
         info = check_rdb(self.snaps / name)
-        assert info["keys"] >= FILLER, info
+        assert info["keys"] >= filler, info
         return name
 
     def check(self, want, name=None, redis_too=True, filler=FILLER):
         """The snapshot `name` (default: the one just written) loaded into a
         fresh server of the binary under test, and into Debian's
         redis-server, holds exactly `want` besides `filler` filler keys."""
-        name = name or self.take()
+        name = name or self.take(filler)
         ours = self.start("--dbfilename", name, dir=self.snaps)
         try:
             assert_loaded(ours.port, want, filler, "our server loading " + name)
@@ -196,10 +197,11 @@ def assert_loaded(port, want, filler, what):
     try:
         in_db0 = sum(1 for db, _ in want if db == 0)
         assert c("DBSIZE") - in_db0 == filler, "%s: filler count" % what
-        rng = random.Random(filler)
-        sample = [0, filler - 1] + [rng.randrange(filler) for _ in range(200)]
-        assert c("MGET", *[PREFIX + b"%d" % i for i in sample]) == \
-            [b"v%d" % i for i in sample], what
+        if filler:
+            rng = random.Random(filler)
+            sample = [0, filler - 1] + [rng.randrange(filler) for _ in range(200)]
+            assert c("MGET", *[PREFIX + b"%d" % i for i in sample]) == \
+                [b"v%d" % i for i in sample], what
     finally:
         c.close()
 
@@ -340,6 +342,124 @@ def test_collection_edits_keep_the_old_value(cow):
     assert_changed(before, after, [k for k in before if k[1] != b"untouched"])
     assert (0, b"h:last") not in after and (9, b"l:empty") not in after
     cow.check(before)
+
+
+WALK_ELEMENTS = 1024  # snapshot.c: bigger values are saved in parts
+
+
+def walk_stats(server):
+    """(values saved in parts, of them saved whole first by writers) from
+    the log line of the last save."""
+    found = re.findall(r"(\d+) big values saved in parts, (\d+) of them saved whole first",
+                       server.read_log())
+    assert found, "no sweep summary in the log"
+    return tuple(int(x) for x in found[-1])
+
+
+def change_big(key, n):
+    """A small change to a big value of the tests below."""
+    k = key.decode()
+    return {"bh": ("HSET", k, "f1", "changed%d" % n), "bs": ("SREM", k, str(n), "m%d" % n),
+            "bz": ("ZADD", k, 99999, "m%d" % n), "bl": ("LSET", k, 1, "changed%d" % n)}[
+        k.split(":")[0]]
+
+
+def spread_changes(cow, w, keys, n, took):
+    """bgsave_and() with each key's first change at its own moment of the
+    save, spread over `took` seconds; keys left when it ends are changed
+    after it.  Returns how many were."""
+    def act():
+        start, left = time.monotonic(), list(keys)
+        for i in range(len(left)):
+            time.sleep(max(0.0, start + took * (i + 1) / (len(keys) + 1) - time.monotonic()))
+            if not saving(w("INFO", "persistence")):
+                break
+            db, k = left.pop(0)
+            w("SELECT", db)
+            w(*change_big(k, n))
+        return left
+
+    left = cow.bgsave_and(act, overlap=False)
+    for db, k in left:
+        w("SELECT", db)
+        w(*change_big(k, n))
+    return len(left)
+
+
+def timed_save(cow):
+    t0 = time.monotonic()
+    cow.bgsave_and(lambda: None, overlap=False)
+    return time.monotonic() - t0
+
+
+def test_big_values_saved_in_parts_keep_the_old_version(cow):
+    """A collection of more than WALK_ELEMENTS elements is saved in parts,
+    its shard lock released between them (snapshot.c).  Big values of every
+    type and encoding (listpack, intset, hashtable, skiplist, quicklist), no
+    filler, each value first changed at its own moment of the save: the
+    file holds each as it was at BGSAVE."""
+    cow.server("--hash-max-listpack-entries", "3000", "--set-max-intset-entries", "3000",
+               "--zset-max-listpack-entries", "3000")
+    cow.s.client().flushall()
+    data = {}
+    for i in range(4):
+        db = DBS[i % len(DBS)]
+        t = NEVER - i if i % 2 else -1
+        data.update({
+            (db, b"bh:lp:%d" % i): H({"f%d" % j: j for j in range(2000)}, t),
+            (db, b"bh:%d" % i): H({"f%d" % j: "v%d" % j for j in range(20000)}, t),
+            (db, b"bs:int:%d" % i): SET(range(2500), t),
+            (db, b"bs:%d" % i): SET(["m%d" % j for j in range(20000)], t),
+            (db, b"bz:lp:%d" % i): Z({"m%d" % j: j for j in range(2000)}, t),
+            (db, b"bz:%d" % i): Z({"m%d" % j: j / 3 for j in range(20000)}, t),
+            (db, b"bl:%d" % i): L(range(50000), t)})
+    before = cow.write(data)
+    assert min(len(v[1]) for v in before.values()) > WALK_ELEMENTS
+    keys = sorted(before)
+    random.Random(1).shuffle(keys)
+    w = Wire(cow.s.port, timeout=60)
+    took = timed_save(cow)
+    assert walk_stats(cow.s)[0] == len(keys)  # with no writes, every one in parts
+    after_save = spread_changes(cow, w, keys, 1, took)
+    w.close()
+    after = cow.dump()
+    assert_changed(before, after, list(before))
+    walks, taken = walk_stats(cow.s)
+    assert walks > 0, "no value was saved in parts"
+    cow.check(before, filler=0)
+    print("big values: %d saved in parts, %d of them saved first by a writer; %d changed "
+          "after the save" % (walks, taken, after_save))
+
+
+def test_a_change_inside_a_walk_drops_its_parts(cow):
+    """A writer changing a value the snapshot thread is saving in parts
+    saves it whole first; the thread drops its parts.  One list of a
+    million elements and nothing else, so that its walk is nearly all of
+    the save, changed a moment after BGSAVE: the file holds the list as it
+    was at BGSAVE.  Whether the change lands inside the walk is a matter of
+    timing, so up to 4 saves are made, sooner each time, until the log says
+    one did."""
+    cow.server()
+    cow.s.client().flushall()
+    before = cow.write({(0, b"bl:huge"): L(range(1000000))})
+    w = Wire(cow.s.port, timeout=60)
+    for attempt in range(4):
+        if attempt:
+            before = cow.dump()
+
+        def act():
+            time.sleep(0.02 / 2 ** attempt)
+            w(*change_big(b"bl:huge", attempt))
+
+        cow.bgsave_and(act, overlap=False)
+        assert cow.dump() != before
+        walks, taken = walk_stats(cow.s)
+        cow.check(before, filler=0, redis_too=taken > 0)
+        print("huge list, save %d: %d walk, %d ended by the change" % (attempt, walks, taken))
+        if taken:
+            break
+    w.close()
+    assert walks == 1 and taken == 1, "no change landed inside the walk in 4 saves"
 
 
 def test_ttl_changes_keep_the_old_ttl(cow):
