@@ -67,6 +67,16 @@ static const char *apply_policy(void)
     return NULL;
 }
 
+/* Redis's AOF is not implemented: `appendonly no` is accepted (tools such
+ * as redis-benchmark ask for it, and Redis configs set it), `yes` is
+ * refused rather than silently not persisting. */
+static const char *apply_appendonly(void)
+{
+    return cfg.appendonly ? "appendonly yes is not supported: Cachet persists with RDB snapshots "
+                            "(save, BGSAVE) only"
+                          : NULL;
+}
+
 static const char *apply_save(void)
 {
     return snapshot_set_savepoints(cfg.save ? cfg.save : "");
@@ -113,6 +123,7 @@ static struct cfg_opt opts[] = {
      0},
     {"rdbcompression", NULL, C_BOOL, 0, &cfg.rdbcompression, "yes", 0, 0, NULL, NULL, 0},
     {"rdbchecksum", NULL, C_BOOL, 0, &cfg.rdbchecksum, "yes", 0, 0, NULL, NULL, 0},
+    {"appendonly", NULL, C_BOOL, 0, &cfg.appendonly, "no", 0, 0, NULL, apply_appendonly, 0},
     {"stop-writes-on-bgsave-error", NULL, C_BOOL, 0, &cfg.stop_writes_on_bgsave_error, "yes", 0,
      0, NULL, NULL, 0},
     {"daemonize", NULL, C_BOOL, F_IMMUTABLE, &cfg.daemonize, "no", 0, 0, NULL, NULL, 0},

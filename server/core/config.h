@@ -39,6 +39,7 @@ struct config {
     char *dbfilename;
     long long rdbcompression;
     long long rdbchecksum;
+    long long appendonly; /* always no: there is no AOF (apply_appendonly) */
     long long stop_writes_on_bgsave_error;
     long long daemonize;
     long long memcache_port;  /* 0 = off */

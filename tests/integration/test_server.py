@@ -550,6 +550,17 @@ def test_config_set_is_atomic(own):
     assert _config_get(own, "timeout") == {"timeout": "7"}
 
 
+@pytest.mark.skipif(IS_REDIS, reason="Redis has an AOF")
+def test_appendonly_is_no_and_yes_is_refused(own):
+    # tools such as redis-benchmark ask for it; there is no AOF, so "yes"
+    # is refused instead of silently not persisting
+    assert _config_get(own, "appendonly") == {"appendonly": "no"}
+    assert own.cmd("CONFIG", "SET", "appendonly", "no") == "OK"
+    r = own.cmd("CONFIG", "SET", "appendonly", "yes")
+    assert isinstance(r, Err) and "appendonly yes is not supported" in str(r), r
+    assert _config_get(own, "appendonly") == {"appendonly": "no"}
+
+
 def test_config_set_memory_units(own):
     assert own.cmd("CONFIG", "SET", "proto-max-bulk-len", "2mb") == "OK"
     assert _config_get(own, "proto-max-bulk-len") == {"proto-max-bulk-len": "2097152"}
