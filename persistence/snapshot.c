@@ -83,6 +83,19 @@ static void walk_drop(struct snap_walk *sw)
     sw->part.len = 0;
 }
 
+/* A table FLUSHDB/FLUSHALL emptied during the save (snapshot_adopt_locked):
+ * nobody else can reach its entries any more, so the thread saves the
+ * unsettled ones and frees them all without any lock. */
+struct snap_orphan {
+    struct snap_orphan *next;
+    struct shard *s;
+    int db;
+    uint8_t mark; /* the shard's mark when it was emptied */
+    struct htable ht;
+};
+static pthread_mutex_t orphan_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct snap_orphan *orphans;
+
 #define MAX_SAVEPOINTS 16
 #define RETRY_DELAY_MS 5000 /* after a failed save, as Redis's CONFIG_BGSAVE_RETRY_DELAY */
 
@@ -333,6 +346,27 @@ static int sweep_shard(struct shard *s, struct sweep *w, int64_t budget_us)
     }
 }
 
+int snapshot_adopt_locked(struct shard *s, int db, struct htable *ht)
+{
+    if (!s->snap_pending || !ht_count(ht))
+        return 0;
+    struct snap_walk *sw = s->snap_walk;
+    if (sw && sw->db == db) { /* its value is in the table: saved whole from there */
+        sw->taken = 1;
+        s->snap_walk = NULL;
+    }
+    struct snap_orphan *o = xmalloc(sizeof(*o));
+    o->s = s;
+    o->db = db;
+    o->mark = s->snap_mark;
+    o->ht = *ht;
+    pthread_mutex_lock(&orphan_lock);
+    o->next = orphans;
+    __atomic_store_n(&orphans, o, __ATOMIC_RELAXED); /* the thread peeks without the mutex */
+    pthread_mutex_unlock(&orphan_lock);
+    return 1;
+}
+
 void snapshot_capture_locked(struct shard *s)
 {
     end_walk_of(s, NULL); /* the capture saves that value whole */
@@ -416,6 +450,63 @@ static int64_t thread_cpu_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Hand a slice to the file: b as swept (its deferred strings compressed
+ * into z first), then empty both. */
+static void out_slice(struct out *o, struct rdb_buf *b, struct rdb_buf *z)
+{
+    if (!o->err && b->ndefer) {
+        rdb_buf_compress(b, z);
+        out_write(o, (const char *)z->p, z->len);
+        z->len = 0;
+    } else if (!o->err) {
+        out_write(o, (const char *)b->p, b->len);
+    }
+    b->len = 0;
+    b->ndefer = 0;
+}
+
+static void orphan_free_entry(struct entry *e, void *arg)
+{
+    *(size_t *)arg -= entry_mem(e);
+    entry_free(e);
+}
+
+/* Save and free every table flushed during the save so far (no lock is
+ * needed for their entries), slice by slice like the sweep; each one's
+ * memory comes off its shard once it is freed.  Returns how many. */
+static uint64_t save_orphans(struct out *o, struct rdb_buf *b, struct rdb_buf *z)
+{
+    uint64_t n = 0;
+    for (;;) {
+        pthread_mutex_lock(&orphan_lock);
+        struct snap_orphan *t = orphans;
+        if (t)
+            __atomic_store_n(&orphans, t->next, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&orphan_lock);
+        if (!t)
+            return n;
+        n++;
+        struct sweep w = {t->db, 0, NULL, -1, t->mark, t->s, NULL, 0};
+        do {
+            int64_t t0 = clock_mono_us();
+            w.b = o->err ? NULL : b;
+            w.cur_db = -1;
+            do
+                w.cursor = ht_scan_n(&t->ht, w.cursor, 256, sweep_entry, &w);
+            while (w.cursor && clock_mono_us() - t0 < SLICE_US && b->len < SLICE_BYTES);
+            out_slice(o, b, z);
+            yield_to_requests(t0);
+        } while (w.cursor);
+        size_t acct = 0; /* what the entries and buckets held, as a negative delta */
+        t->ht.memctr = &acct;
+        ht_deinit(&t->ht, orphan_free_entry, &acct);
+        shard_lock(t->s);
+        shard_mem_add(t->s, (long long)acct);
+        shard_unlock(t->s);
+        free(t);
+    }
+}
+
 /* Write the snapshot marked at the start instant; 0 or -1 (err set). */
 static int write_snapshot(char *err, size_t cap)
 {
@@ -444,13 +535,15 @@ static int write_snapshot(char *err, size_t cap)
      * kernel preempts the thread holding it). */
     struct snap_walk walk = {0};
     rdb_buf_init(&walk.part, CFG(rdbcompression) ? RDB_COMPRESS : 0);
-    uint64_t slices = 0;
+    uint64_t slices = 0, flushed = 0;
     int64_t held_us = 0, held_max_us = 0, held_cpu_max_us = 0;
     for (uint32_t i = 0; i < ks_nshards(); i++) {
         struct shard *s = ks_shard(i);
         struct sweep w = {0, 0, NULL, -1, 0, s, &walk, 0};
         int swept = 0;
         while (!swept) {
+            if (__atomic_load_n(&orphans, __ATOMIC_RELAXED)) /* free flushed memory first */
+                flushed += save_orphans(&o, &b, &z);
             w.b = o.err ? NULL : &b;
             w.cur_db = -1;
             int64_t t0 = clock_mono_us();
@@ -469,15 +562,7 @@ static int write_snapshot(char *err, size_t cap)
                 held_max_us = held;
             if (held_cpu > held_cpu_max_us)
                 held_cpu_max_us = held_cpu;
-            if (!o.err && b.ndefer) {
-                rdb_buf_compress(&b, &z);
-                out_write(&o, (const char *)z.p, z.len);
-                z.len = 0;
-            } else if (!o.err) {
-                out_write(&o, (const char *)b.p, b.len);
-            }
-            b.len = 0;
-            b.ndefer = 0;
+            out_slice(&o, &b, &z);
             walk_spill(&walk);
             if (walk.complete) {
                 if (!o.err) {
@@ -498,6 +583,10 @@ static int write_snapshot(char *err, size_t cap)
             yield_to_requests(t0);
         }
     }
+    /* Every table flushed during the save is queued by now: a flush hands
+     * one over only while its shard is pending, under that shard's lock,
+     * and the sweep has since taken each shard's lock to finish it. */
+    flushed += save_orphans(&o, &b, &z);
     if (walk.active && walk.taken) /* ended by a writer after its shard's last slice */
         walk.taken_over++;
     walk_drop(&walk);
@@ -507,10 +596,11 @@ static int write_snapshot(char *err, size_t cap)
     rdb_buf_deinit(&walk.part);
     log_notice("Snapshot swept in %llu slices: shard locks held %.1f ms in all, "
                "%lld us at most (%lld us of CPU at most); %llu big values saved in parts, "
-               "%llu of them saved whole first by writers",
+               "%llu of them saved whole first by writers; %llu flushed tables saved "
+               "off the locks",
                (unsigned long long)slices, (double)held_us / 1000, (long long)held_max_us,
                (long long)held_cpu_max_us, (unsigned long long)walk.walks,
-               (unsigned long long)walk.taken_over);
+               (unsigned long long)walk.taken_over, (unsigned long long)flushed);
     __atomic_store_n(&snapshot_sweeping, 0, __ATOMIC_RELAXED); /* nothing is pending */
     if (!o.err) { /* EOF, then the CRC-64 of everything before it (0: off) */
         const unsigned char eof = RDB_OPCODE_EOF;

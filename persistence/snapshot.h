@@ -30,11 +30,12 @@
  * the caller, including eviction and expiry - and every write command, the
  * memcached write paths and served blocked commands call
  * snapshot_guard_key() for each key they name before changing it in place
- * (INCR, APPEND, collection edits).  A command that changes whole databases
- * (FLUSHDB, FLUSHALL, SWAPDB, memcached flush_all) first saves everything
- * still unsettled in each shard it empties or swaps (ks_flush_db_locked and
- * ks_swap_db_locked call snapshot_guard: a whole-shard capture, kept for
- * these rare commands).  A MULTI/EXEC
+ * (INCR, APPEND, collection edits).  FLUSHDB, FLUSHALL and memcached
+ * flush_all hand each table they empty in a shard the save has not
+ * finished to the snapshot thread (snapshot_adopt_locked: O(1) under the
+ * lock), which saves its unsettled entries and frees it; SWAPDB first
+ * saves everything still unsettled in the shards it swaps (a whole-shard
+ * capture, kept for this rare command).  A MULTI/EXEC
  * changes its shards only while holding all of their locks and saves every
  * old version before it changes it, so it is either wholly in the
  * snapshot or wholly out of it.
@@ -104,7 +105,14 @@ static inline void snapshot_settle_new(struct shard *s, struct entry *e)
 /* Before changing the key (db, key) in place. */
 void snapshot_guard_key(struct shard *s, int db, const char *key, size_t klen, uint64_t hash);
 
-/* Before changing whole databases of s: save every unsettled entry. */
+/* FLUSHDB/FLUSHALL emptying db of s during a save: if the save still
+ * needs entries of it, the snapshot thread takes the table *ht over
+ * (saves what is unsettled, then frees every entry and the buckets, off
+ * any lock, and takes their memory off s); returns 1, and the caller
+ * starts db afresh without freeing anything.  0: free it as usual. */
+int snapshot_adopt_locked(struct shard *s, int db, struct htable *ht);
+/* Before changing whole databases of s (SWAPDB): save every unsettled
+ * entry. */
 void snapshot_capture_locked(struct shard *s);
 static inline void snapshot_guard(struct shard *s)
 {

@@ -254,14 +254,14 @@ static void free_entry_cb(struct entry *e, void *arg)
 
 uint64_t ks_flush_db_locked(struct shard *s, int db)
 {
-    snapshot_guard(s);
     struct db_slot *d = &s->db[db];
     uint64_t n = ht_count(&d->ht);
     if (s->nwatch)
         shard_signal_db(s, db);
     __atomic_store_n(&s->dirty, s->dirty + n, __ATOMIC_RELAXED);
     evict_on_flush(s, d);
-    ht_deinit(&d->ht, free_entry_cb, s);
+    if (!snapshot_adopt_locked(s, db, &d->ht)) /* else the save frees it */
+        ht_deinit(&d->ht, free_entry_cb, s);
     ht_init(&d->ht, &s->mem);
     shard_mem_add(s, -(long long)mem_usable(d->vol.v));
     free(d->vol.v);

@@ -590,7 +590,14 @@ def test_flushdb_and_flushall_keep_everything(cow):
     cow.bgsave_with(cmds)
     assert cow.dump() == {(9, b"last"): S(1)}
     assert s.client().dbsize() == 0
+    # the flushed tables were handed to the snapshot thread, not copied
+    # under the flush's locks (snapshot_adopt_locked)
+    found = re.findall(r"(\d+) flushed tables saved off the locks", s.read_log())
+    assert found and int(found[-1]) > 0, found
     cow.check(before)
+    # and their memory came back once the thread freed them
+    wait_for(lambda: s.client().info("memory")["used_memory"] < 20 * 1024 * 1024, 30,
+             "used_memory to fall after the flushed tables were freed")
 
 
 def test_select_inside_multi_keeps_the_right_database(cow):
