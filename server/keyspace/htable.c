@@ -7,7 +7,6 @@
 #include "server/core/mem.h"
 #include "server/core/rng.h"
 
-#define HT_MIN_SIZE 4
 
 /* INFO reads the counter without the shard lock (shard.h rule 5). */
 static void mem_add(struct htable *h, long long d)

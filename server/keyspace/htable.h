@@ -45,6 +45,14 @@ void ht_deinit(struct htable *h, void (*free_fn)(struct entry *, void *), void *
 
 static inline uint64_t ht_count(const struct htable *h) { return h->used[0] + h->used[1]; }
 
+#define HT_MIN_SIZE 4 /* buckets: a table never shrinks below this */
+/* Nothing for housekeeping to do: no rehash under way and nothing to
+ * shrink (ht_maybe_shrink would not start one). */
+static inline int ht_at_rest(const struct htable *h)
+{
+    return h->rehash_idx < 0 && h->size[0] <= HT_MIN_SIZE;
+}
+
 /* Find key; returns 1 and fills *pos, or 0. */
 int ht_find(struct htable *h, const char *key, size_t klen, uint64_t hash, struct ht_pos *pos);
 /* Start loading the bucket a find or insert of hash will read, so that a

@@ -315,16 +315,32 @@ void ks_db_counts(int db, uint64_t *keys, uint64_t *volatile_keys)
 uint64_t ks_expire_slice(struct shard *s, int64_t now_ms, int64_t budget_us, int slices_per_sec)
 {
     uint64_t expired = 0, ops = 0;
+    /* A shard with no keys and no table left to resize is skipped without
+     * its lock: an idle server's ticks cost next to nothing.  The masks are
+     * written under the lock; a key stored meanwhile waits for next tick. */
+    uint64_t busy = __atomic_load_n(&s->keys_dbs, __ATOMIC_RELAXED) |
+                    __atomic_load_n(&s->vol_dbs, __ATOMIC_RELAXED) |
+                    __atomic_load_n(&s->resize_dbs, __ATOMIC_RELAXED);
+    if (!busy)
+        return 0;
     int64_t start = clock_mono_us();
     int ndb = ks_ndb();
     shard_lock(s);
+    busy = s->keys_dbs | s->vol_dbs | s->resize_dbs;
     for (int k = 0; k < ndb; k++) {
         int db = (s->expire_db + k) % ndb;
+        uint64_t bit = 1ULL << (db < 63 ? db : 63);
+        if (!(busy & bit))
+            continue;
         struct db_slot *d = &s->db[db];
         if (d->ht.rehash_idx >= 0)
             ht_rehash_step(&d->ht, 64);
         else if (!snapshot_loading())
             ht_maybe_shrink(&d->ht);
+        if (!ht_at_rest(&d->ht))
+            __atomic_store_n(&s->resize_dbs, s->resize_dbs | bit, __ATOMIC_RELAXED);
+        else if (db < 63)
+            __atomic_store_n(&s->resize_dbs, s->resize_dbs & ~bit, __ATOMIC_RELAXED);
         uint32_t quota = d->vol.n / (uint32_t)slices_per_sec + 1, live = 0;
         while (live < quota && d->vol.n) {
             if (d->vol.cursor >= d->vol.n)

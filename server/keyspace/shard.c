@@ -181,6 +181,9 @@ void shard_db_update(struct shard *s, int db)
         keys |= m;
     else if (exact)
         keys &= ~m;
+    /* emptied with buckets to give back: the expiry slice still shrinks it */
+    if (!ht_count(&d->ht) && !ht_at_rest(&d->ht) && !(s->resize_dbs & m))
+        __atomic_store_n(&s->resize_dbs, s->resize_dbs | m, __ATOMIC_RELAXED);
     if (d->vol.n)
         vol |= m;
     else if (exact)

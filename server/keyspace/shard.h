@@ -69,6 +69,10 @@ struct shard {
     struct watch_rec *watches;
     uint32_t nwatch;
     int expire_db; /* where the next active-expiry slice starts */
+    /* databases whose table the active-expiry slice must still resize or
+     * shrink although they may hold no keys (bit 63: 63 and up); set by
+     * that slice and by shard_db_update when a db empties, under the lock */
+    uint64_t resize_dbs;
     uint64_t cas_seq; /* memcached CAS uniques handed out by this shard */
     struct brec *bhead, *btail; /* clients blocked on keys here (blocked.h) */
     uint32_t nblocked;

@@ -5,6 +5,7 @@ redis-server too (same error text, same behaviour).
 """
 import socket
 import threading
+import time
 
 import pytest
 import redis
@@ -138,3 +139,29 @@ def test_memcached_set_over_the_limit(server_factory):
     assert got.startswith(b"VALUE m0 0 1000\r\n")
     s.close()
     c.connection_pool.disconnect()
+
+
+def test_emptied_tables_give_their_buckets_back(server_factory):
+    """Keys deleted one by one leave a big, empty table; the background
+    housekeeping shrinks it (even though the database no longer holds a
+    key, and an idle shard is otherwise skipped without its lock), so
+    used_memory returns to about where it started."""
+    s = server_factory()
+    c = s.client()
+    base = c.info("memory")["used_memory"]
+    n = 200000
+    p = c.pipeline(transaction=False)
+    for i in range(0, n, 1000):
+        p.mset({"shrink:%d" % j: "v" for j in range(i, i + 1000)})
+    p.execute()
+    full = c.info("memory")["used_memory"]
+    for i in range(0, n, 1000):
+        p.delete(*["shrink:%d" % j for j in range(i, i + 1000)])
+    p.execute()
+    assert c.dbsize() == 0
+    emptied = c.info("memory")["used_memory"]
+    assert emptied - base > 1024 * 1024, (base, full, emptied)  # the buckets are still there
+    deadline = time.time() + 30
+    while c.info("memory")["used_memory"] - base > 256 * 1024 and time.time() < deadline:
+        time.sleep(0.1)
+    assert c.info("memory")["used_memory"] - base <= 256 * 1024, (base, full, emptied)
