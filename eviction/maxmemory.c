@@ -241,13 +241,12 @@ static struct entry *sample_one(struct shard *s, int vol_only, uint64_t *rng, in
 }
 
 /* Delete e, a live entry of database db of locked shard s; 1 if deleted
- * (0 only if it had expired: the lookup reclaims it instead). */
+ * (0 only if it had expired: it is reclaimed all the same). */
 static int evict_entry_locked(const struct ks_env *env, struct shard *s, int db, struct entry *e)
 {
     size_t klen;
     const char *key = entry_key(e, &klen);
-    struct key k = {key, klen, ht_hash(key, klen), s};
-    return ks_delete(env, db, &k);
+    return ks_evict_entry(env, s, db, e, ht_hash(key, klen));
 }
 
 /* Delete pooled candidate c if it still exists, and for a volatile-*
@@ -257,11 +256,7 @@ static int evict_candidate(const struct ks_env *env, const struct candidate *c, 
 {
     struct key k = {c->key, c->klen, c->hash, ks_shard(ks_shard_index(c->hash))};
     shard_lock(k.s);
-    struct entry *e = vol_only ? ks_lookup(env, c->db, &k, KS_NOTOUCH) : NULL;
-    int n = 0;
-    if (!vol_only || (e && (e->flags & E_VOLATILE))) {
-        n = ks_delete(env, c->db, &k);
-    }
+    int n = ks_evict(env, c->db, &k, vol_only);
     shard_unlock(k.s);
     return n;
 }
