@@ -266,13 +266,18 @@ static struct entry *sample_one(struct shard *s, int vol_only, uint64_t *rng, in
     return ht_chain_pick(ht_sample_head(&d->ht, &sm, rng), rng);
 }
 
-/* Delete e, a live entry of database db of locked shard s; 1 if deleted
- * (0 only if it had expired: it is reclaimed all the same). */
-static int evict_entry_locked(const struct ks_env *env, struct shard *s, int db, struct entry *e)
+/* Delete e, a live entry of database db of locked shard s (hash: its
+ * key's, or 0 if not known yet); 1 if deleted (0 only if it had expired:
+ * it is reclaimed all the same). */
+static int evict_entry_locked(const struct ks_env *env, struct shard *s, int db, struct entry *e,
+                              uint64_t hash)
 {
-    size_t klen;
-    const char *key = entry_key(e, &klen);
-    return ks_evict_entry(env, s, db, e, ht_hash(key, klen));
+    if (!hash) {
+        size_t klen;
+        const char *key = entry_key(e, &klen);
+        hash = ht_hash(key, klen);
+    }
+    return ks_evict_entry(env, s, db, e, hash);
 }
 
 /* Delete pooled candidate c if it still exists, and for a volatile-*
@@ -304,7 +309,7 @@ static int evict_random_from(const struct ks_env *env, uint32_t idx, int vol_onl
     int db, ok = 0;
     struct entry *e = sample_one(s, vol_only, rng, &db);
     if (e)
-        ok = evict_entry_locked(env, s, db, e);
+        ok = evict_entry_locked(env, s, db, e, 0);
     shard_unlock(s);
     return ok;
 }
@@ -374,9 +379,10 @@ static int evict_queued_from(const struct ks_env *env, uint32_t idx, uint64_t *r
     for (int pass = 0; pass < 2 && !ok; pass++) /* dbs from a random start, wrapping */
         for (int db = shard_next_db(s, 0, pass ? 0 : start); db >= 0 && (!pass || db < start) && !ok;
              db = shard_next_db(s, 0, db + 1)) {
-            struct entry *e = evict_queue_victim(s, &s->db[db]);
+            uint64_t hash = 0; /* 0: the policy did not hash the key (a real 0 is rehashed) */
+            struct entry *e = evict_queue_victim(s, &s->db[db], &hash);
             if (e)
-                ok = evict_entry_locked(env, s, db, e);
+                ok = evict_entry_locked(env, s, db, e, hash);
         }
     shard_unlock(s);
     return ok;
