@@ -163,15 +163,31 @@ struct batch {
 static __thread uint32_t next_idx[BATCH_SHARDS];
 static __thread int next_n;
 
+/* Start loading what a batch reads first of shard idx: its lock line,
+ * the next one (mem), and database 0's db_slot (whose address needs no
+ * read of the shard; the usual database, and the others are rarer). */
+static void shard_prefetch(uint32_t idx)
+{
+    const struct shard *s = ks_shard(idx);
+    const struct db_slot *d = ks_db_slot_addr(idx, 0);
+    __builtin_prefetch(s, 1);
+    __builtin_prefetch(&s->mem);
+    __builtin_prefetch(&d->ht);
+    __builtin_prefetch(&d->vol);
+}
+
 /* Pick the n (<= BATCH_SHARDS) shards of a batch. */
 static void batch_choose(struct batch *b, int n, uint64_t *rng)
 {
     uint32_t nsh = ks_nshards();
     b->n = n;
     for (int i = 0; i < n; i++) {
-        b->idx[i] = i < next_n ? next_idx[i] : (uint32_t)(rng_next(rng) % nsh);
-        __builtin_prefetch(ks_shard(b->idx[i]), 1);
-        __builtin_prefetch(&ks_shard(b->idx[i])->mem); /* the next line */
+        if (i < next_n) {
+            b->idx[i] = next_idx[i]; /* prefetched as the last batch ended */
+        } else {
+            b->idx[i] = (uint32_t)(rng_next(rng) % nsh);
+            shard_prefetch(b->idx[i]);
+        }
     }
     next_n = 0;
 }
@@ -200,8 +216,7 @@ static void batch_unlock(struct batch *b, uint64_t *rng)
     uint32_t nsh = ks_nshards();
     for (int i = 0; i < b->n; i++) {
         next_idx[i] = (uint32_t)(rng_next(rng) % nsh);
-        __builtin_prefetch(ks_shard(next_idx[i]), 1);
-        __builtin_prefetch(&ks_shard(next_idx[i])->mem);
+        shard_prefetch(next_idx[i]);
     }
     next_n = b->n;
 }
