@@ -1,18 +1,17 @@
 /* maxmemory.c - the memory limit and the eviction loop; see maxmemory.h.
  *
  * Sampled policies work as Redis's evict.c does since 3.0: each round
- * samples `maxmemory-samples` distinct keys (up to SHARD_SAMPLES of them
- * from each random shard it locks) into a pool of the 16 best candidates
- * seen, then evicts the best candidate that still exists.  The pool
- * persists per thread between evictions, so over a run it holds genuinely
- * old (or rare) keys, which is what makes sampled LRU/LFU come close to
- * the exact ones.  Random policies skip the pool.
+ * samples `maxmemory-samples` keys (one from each of that many random
+ * shards, so the sample spans the keyspace) into a pool of the 16 best
+ * candidates seen, then evicts the best candidate that still exists.  The
+ * pool persists per thread between evictions, so over a run it holds
+ * genuinely old (or rare) keys, which is what makes sampled LRU/LFU come
+ * close to the exact ones.  Random policies skip the pool.
  *
- * Locking: called with no shard lock held.  Sampling holds one shard lock
- * at a time; random and queued policies compare up to BATCH_SHARDS shards
- * under their locks at once, taken in ascending order (shard.h rule 3)
- * and released before anything else is locked; each eviction takes one
- * shard lock for a moment.
+ * Locking: called with no shard lock held.  A batch of samples holds up
+ * to BATCH_SHARDS shard locks at once, taken in ascending order (shard.h
+ * rule 3) and released before anything else is locked; each eviction
+ * takes one shard lock for a moment.
  */
 #include "eviction/maxmemory.h"
 
@@ -128,27 +127,6 @@ static void pool_insert(uint64_t score, uint64_t hash, int db, const char *key, 
  * shards). */
 #define BATCH_SHARDS 8
 
-/* Samples taken from one shard under one lock.  Keys go to shards by
- * hash, so a shard's keys are a uniform random subset of the keyspace:
- * five keys drawn from one shard are as random a sample as one key from
- * each of five shards, and the pool, which outlives each eviction, still
- * gathers candidates from everywhere.  What changes is the cost: one
- * lock, one lock line and one db_slot per round instead of five (an
- * eviction took 6-13% less CPU in-process: allkeys-lru 6%, allkeys-lfu
- * and volatile-* 10-13%).  The samples of a shard are kept distinct
- * (different chains, different volatile slots), so a small shard does not
- * hand the same key twice.
- *
- * The shard is the fuller (by memory) of two random ones, never simply a
- * random one.  Evicting from a uniformly chosen shard takes keys from
- * every shard at the same rate whatever its size, so shard sizes drift
- * apart and keys of small shards go younger.  Sampled that way, LFU lost
- * hit ratio (scan trace 0.6989 -> 0.6894, below Redis's LFU; its score
- * ties make a fresh sample the usual victim, so the victim's shard was
- * the uniform one) while LRU did not; with two choices LFU is back
- * (0.6985) and the shards stay level. */
-#define SHARD_SAMPLES 8
-
 struct batch {
     int n;                          /* samples */
     uint32_t idx[BATCH_SHARDS];     /* shard of each sample */
@@ -163,31 +141,14 @@ struct batch {
 static __thread uint32_t next_idx[BATCH_SHARDS];
 static __thread int next_n;
 
-/* Start loading what a batch reads first of shard idx: its lock line,
- * the next one (mem), and database 0's db_slot (whose address needs no
- * read of the shard; the usual database, and the others are rarer). */
-static void shard_prefetch(uint32_t idx)
-{
-    const struct shard *s = ks_shard(idx);
-    const struct db_slot *d = ks_db_slot_addr(idx, 0);
-    __builtin_prefetch(s, 1);
-    __builtin_prefetch(&s->mem);
-    __builtin_prefetch(&d->ht);
-    __builtin_prefetch(&d->vol);
-}
-
 /* Pick the n (<= BATCH_SHARDS) shards of a batch. */
 static void batch_choose(struct batch *b, int n, uint64_t *rng)
 {
     uint32_t nsh = ks_nshards();
     b->n = n;
     for (int i = 0; i < n; i++) {
-        if (i < next_n) {
-            b->idx[i] = next_idx[i]; /* prefetched as the last batch ended */
-        } else {
-            b->idx[i] = (uint32_t)(rng_next(rng) % nsh);
-            shard_prefetch(b->idx[i]);
-        }
+        b->idx[i] = i < next_n ? next_idx[i] : (uint32_t)(rng_next(rng) % nsh);
+        __builtin_prefetch(ks_shard(b->idx[i]), 1);
     }
     next_n = 0;
 }
@@ -216,18 +177,13 @@ static void batch_unlock(struct batch *b, uint64_t *rng)
     uint32_t nsh = ks_nshards();
     for (int i = 0; i < b->n; i++) {
         next_idx[i] = (uint32_t)(rng_next(rng) % nsh);
-        shard_prefetch(next_idx[i]);
+        __builtin_prefetch(ks_shard(next_idx[i]), 1);
     }
     next_n = b->n;
 }
 
-/* Draws of a volatile slot no earlier sample of the shard took, before a
- * repeat is accepted (the database may hold fewer keys than samples). */
-#define DISTINCT_TRIES 4
-
-/* Sample n distinct keys (n <= SHARD_SAMPLES) of one random shard into the
- * pool.  Stages as for a batch of shards: each stage prefetches what the
- * next one reads for every sample before any sample reads it. */
+/* Sample one key from each of n random shards (n <= BATCH_SHARDS) into
+ * the pool. */
 static void pool_sample_batch(const struct ks_env *env, enum evict_policy p, int n, uint64_t *rng)
 {
     int vol_only = evict_policy_volatile(p);
@@ -241,26 +197,21 @@ static void pool_sample_batch(const struct ks_env *env, enum evict_policy p, int
         struct ht_sample sm;
         uint32_t vi;
         struct entry *e;
-    } st[SHARD_SAMPLES];
-    batch_choose(&b, 2, rng); /* the fuller of two shards (see SHARD_SAMPLES) */
-    if (__atomic_load_n(&ks_shard(b.idx[1])->mem, __ATOMIC_RELAXED) >
-        __atomic_load_n(&ks_shard(b.idx[0])->mem, __ATOMIC_RELAXED))
-        b.idx[0] = b.idx[1];
-    b.n = 1; /* lock only that one */
-    struct shard *s = ks_shard(b.idx[0]);
-    int hint = -1;
-    for (int i = 0; i < n; i++) { /* stage 0, unlocked: the likely databases */
+    } st[BATCH_SHARDS];
+    batch_choose(&b, n, rng);
+    for (int i = 0; i < n; i++) { /* stage 0, unlocked: the likely database */
+        struct shard *s = ks_shard(b.idx[i]);
         st[i].r = rng_next(rng);
         int db = shard_db_hint(s, vol_only, st[i].r, ndb);
-        if (db >= 0 && db != hint)
+        if (db >= 0)
             __builtin_prefetch(vol_only ? (void *)&s->db[db].vol : (void *)&s->db[db].ht);
-        hint = db;
     }
     batch_lock(&b);
-    for (int i = 0; i < n; i++) { /* stage 1: the databases (lock line) */
+    for (int i = 0; i < n; i++) { /* stage 1: the database (lock line) */
+        struct shard *s = ks_shard(b.idx[i]);
         st[i].db = shard_pick_db(s, vol_only, st[i].r);
         st[i].d = st[i].db >= 0 ? &s->db[st[i].db] : NULL;
-        if (st[i].d && (i == 0 || st[i].d != st[i - 1].d))
+        if (st[i].d)
             __builtin_prefetch(vol_only ? (void *)&st[i].d->vol : (void *)&st[i].d->ht);
     }
     for (int i = 0; i < n; i++) { /* stage 2: the probed buckets (db_slot line) */
@@ -268,14 +219,7 @@ static void pool_sample_batch(const struct ks_env *env, enum evict_policy p, int
         if (!d)
             continue;
         if (vol_only) {
-            for (int t = 0; t < DISTINCT_TRIES; t++) { /* a slot no earlier sample took */
-                st[i].vi = (uint32_t)(rng_next(rng) % d->vol.n);
-                int j = 0;
-                while (j < i && !(st[j].d == d && st[j].vi == st[i].vi))
-                    j++;
-                if (j == i)
-                    break;
-            }
+            st[i].vi = (uint32_t)(rng_next(rng) % d->vol.n);
             __builtin_prefetch(&d->vol.v[st[i].vi]);
         } else if (ht_sample_start(&d->ht, rng, &st[i].sm)) {
             ht_sample_prefetch(&d->ht, &st[i].sm);
@@ -283,20 +227,11 @@ static void pool_sample_batch(const struct ks_env *env, enum evict_policy p, int
             st[i].d = NULL; /* cannot happen: the mask said it has keys */
         }
     }
-    struct entry *taken[SHARD_SAMPLES];
     for (int i = 0; i < n; i++) { /* stage 3: a chain head (bucket lines) */
         struct db_slot *d = st[i].d;
         if (!d)
             continue;
-        if (vol_only) {
-            st[i].e = d->vol.v[st[i].vi];
-        } else { /* a chain no earlier sample of this table took */
-            int nt = 0;
-            for (int j = 0; j < i; j++)
-                if (st[j].d == d)
-                    taken[nt++] = st[j].e;
-            st[i].e = ht_sample_head_except(&d->ht, &st[i].sm, rng, taken, nt);
-        }
+        st[i].e = vol_only ? d->vol.v[st[i].vi] : ht_sample_head(&d->ht, &st[i].sm, rng);
         __builtin_prefetch(st[i].e);
     }
     for (int i = 0; i < n; i++) { /* stage 4: score it (entry line) */
@@ -311,7 +246,6 @@ static void pool_sample_batch(const struct ks_env *env, enum evict_policy p, int
         uint64_t hash = ht_hash(key, klen);
         pool_insert(sc, hash, st[i].db, key, klen, st[i].d, e);
     }
-    b.n = 2; /* and draw two for the next batch */
     batch_unlock(&b, rng);
 }
 
@@ -398,7 +332,7 @@ static int evict_from_pool(const struct ks_env *env, int vol_only)
     return 0;
 }
 
-/* Sample `samples` keys into the pool, SHARD_SAMPLES per shard. */
+/* Sample `samples` random shards into the pool, a batch at a time. */
 static void pool_sample(const struct ks_env *env, enum evict_policy p, int samples, uint64_t *rng)
 {
     /* The best candidate is usually still the best after sampling: start
@@ -411,8 +345,8 @@ static void pool_sample(const struct ks_env *env, enum evict_policy p, int sampl
         for (int i = 0; i < 3; i++)
             __builtin_prefetch(best->hint[i], 1);
     }
-    for (int left = samples; left > 0; left -= SHARD_SAMPLES)
-        pool_sample_batch(env, p, left < SHARD_SAMPLES ? left : SHARD_SAMPLES, rng);
+    for (int left = samples; left > 0; left -= BATCH_SHARDS)
+        pool_sample_batch(env, p, left < BATCH_SHARDS ? left : BATCH_SHARDS, rng);
 }
 
 /* Sample shard idx into the pool; 1 if it had a candidate. */

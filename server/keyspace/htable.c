@@ -322,18 +322,9 @@ int ht_sample_start(const struct htable *h, uint64_t *rng, struct ht_sample *sm)
 
 struct entry *ht_sample_head(const struct htable *h, const struct ht_sample *sm, uint64_t *rng)
 {
-    return ht_sample_head_except(h, sm, rng, NULL, 0);
-}
-
-struct entry *ht_sample_head_except(const struct htable *h, const struct ht_sample *sm,
-                                    uint64_t *rng, struct entry *const *taken, int ntaken)
-{
     for (int k = 0; k < HT_SAMPLE_PROBES; k++) {
         struct entry *e = h->t[(sm->tables >> k) & 1][sm->bucket[k]];
-        int j = 0;
-        while (e && j < ntaken && taken[j] != e)
-            j++;
-        if (e && j == ntaken)
+        if (e)
             return e;
     }
     return random_head(h, rng);

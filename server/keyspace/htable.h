@@ -110,11 +110,6 @@ static inline void ht_sample_prefetch(const struct htable *h, const struct ht_sa
         __builtin_prefetch(&h->t[(sm->tables >> k) & 1][sm->bucket[k]]);
 }
 struct entry *ht_sample_head(const struct htable *h, const struct ht_sample *sm, uint64_t *rng);
-/* As ht_sample_head, but a probe landing on one of the ntaken chain heads
- * in taken counts as empty (several samples of one table stay distinct);
- * the fallback draw past the probes may still repeat one. */
-struct entry *ht_sample_head_except(const struct htable *h, const struct ht_sample *sm,
-                                    uint64_t *rng, struct entry *const *taken, int ntaken);
 struct entry *ht_chain_pick(struct entry *head, uint64_t *rng);
 /* Where hash's bucket is now, to prefetch later (it moves on a resize). */
 static inline const void *ht_bucket_hint(const struct htable *h, uint64_t hash)

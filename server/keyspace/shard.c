@@ -8,9 +8,6 @@
 #include "server/core/mem.h"
 
 static struct shard *shards;
-/* Every shard's db_slot array, one after another, so a db_slot's address
- * is known without reading its shard (ks_db_slot_addr). */
-static struct db_slot *slots;
 static uint32_t nshards;
 static int shard_shift; /* 64 - log2(nshards) */
 static int ndb;
@@ -28,11 +25,10 @@ int keyspace_init(int n, int databases)
     if (posix_memalign((void **)&shards, 64, sizeof(struct shard) * nshards))
         return -1;
     memset(shards, 0, sizeof(struct shard) * nshards);
-    slots = xcalloc((size_t)nshards * (size_t)ndb, sizeof(struct db_slot));
     for (uint32_t i = 0; i < nshards; i++) {
         struct shard *s = &shards[i];
         pthread_mutex_init(&s->lock, NULL);
-        s->db = slots + (size_t)i * (size_t)ndb;
+        s->db = xcalloc((size_t)ndb, sizeof(struct db_slot));
         for (int d = 0; d < ndb; d++)
             ht_init(&s->db[d].ht, &s->mem);
     }
@@ -58,6 +54,7 @@ void keyspace_deinit(void)
             ht_deinit(&s->db[d].ht, free_entry_cb, NULL);
             free(s->db[d].vol.v);
         }
+        free(s->db);
         while (s->watches) {
             struct watch_rec *w = s->watches;
             s->watches = w->next;
@@ -68,19 +65,19 @@ void keyspace_deinit(void)
     }
     free(shards);
     shards = NULL;
-    free(slots);
-    slots = NULL;
 }
 
 uint32_t ks_nshards(void) { return nshards; }
 
 size_t ks_static_bytes(void)
 {
-    return mem_usable(shards) + mem_usable(slots);
+    size_t n = mem_usable(shards);
+    for (uint32_t i = 0; i < nshards; i++)
+        n += mem_usable(shards[i].db);
+    return n;
 }
 int ks_ndb(void) { return ndb; }
 struct shard *ks_shard(uint32_t i) { return &shards[i]; }
-const struct db_slot *ks_db_slot_addr(uint32_t i, int db) { return &slots[(size_t)i * (size_t)ndb + (size_t)db]; }
 
 uint32_t ks_shard_index(uint64_t hash)
 {

@@ -89,9 +89,6 @@ uint32_t ks_nshards(void);
 size_t ks_static_bytes(void);
 int ks_ndb(void);
 struct shard *ks_shard(uint32_t i);
-/* Where shard i's db_slot for db is (== &ks_shard(i)->db[db]), computed
- * without reading the shard: only for prefetching ahead of the lock. */
-const struct db_slot *ks_db_slot_addr(uint32_t i, int db);
 uint32_t ks_shard_index(uint64_t hash);
 
 static inline void shard_lock(struct shard *s) { pthread_mutex_lock(&s->lock); }

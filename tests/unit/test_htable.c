@@ -873,51 +873,6 @@ TEST(random_small_and_sparse)
     CHECK_EQ_INT(mem, 0);
 }
 
-/* Several samples of one table stay distinct: a probe landing on a chain
- * an earlier sample took is skipped, and when every probe is empty or
- * taken the fallback still returns a stored chain. */
-TEST(sample_head_except_skips_taken_chains)
-{
-    struct htable h;
-    size_t mem = 0;
-    ht_init(&h, &mem);
-    for (uint32_t id = 0; id < 40; id++)
-        insert_id(&h, id, 0);
-    while (rehashing(&h))
-        ht_rehash_step(&h, 100);
-    uint64_t rng = 9;
-    int repeats = 0;
-    for (int round = 0; round < 2000; round++) {
-        struct entry *taken[5];
-        for (int i = 0; i < 5; i++) {
-            struct ht_sample sm;
-            CHECK(ht_sample_start(&h, &rng, &sm));
-            taken[i] = ht_sample_head_except(&h, &sm, &rng, taken, i);
-            CHECK(taken[i] != NULL);
-            for (int j = 0; j < i; j++)
-                repeats += taken[j] == taken[i];
-        }
-    }
-    /* 40 keys in >= 64 buckets: 8 probes almost always find a free chain */
-    CHECK(repeats < 20);
-    /* all chains taken: the fallback still answers with a stored chain */
-    struct entry *all[64];
-    int n = 0;
-    for (uint64_t b = 0; b < h.size[0]; b++)
-        if (h.t[0][b])
-            all[n++] = h.t[0][b];
-    struct ht_sample sm;
-    CHECK(ht_sample_start(&h, &rng, &sm));
-    struct entry *e = ht_sample_head_except(&h, &sm, &rng, all, n);
-    int found = 0;
-    for (int j = 0; j < n; j++)
-        found |= all[j] == e;
-    CHECK(found);
-    size_t freed = 0;
-    ht_deinit(&h, free_cb, &freed);
-    CHECK_EQ_INT(freed, 40);
-}
-
 /* ---- memory counter ------------------------------------------------------- */
 
 TEST(memctr_tracks_bucket_arrays)
