@@ -5,7 +5,7 @@
 #   make run        deps + build + start on cache.conf
 #   make test       deps + build + unit + integration + sanitizers + fuzz
 #   make unit | integration | asan | tsan | fuzz | bench | bench-hitratio | bench-policy | clean
-#   make bench-collections | bench-collections-memory | bench-snapshot
+#   make bench-collections | bench-collections-memory | bench-snapshot | bench-evict-micro
 #   MALLOC=libc     build against glibc malloc (sanitizer/valgrind builds do)
 
 CC        ?= gcc
@@ -27,6 +27,7 @@ DEB_PKGS := gcc make clang libclang-rt-14-dev libjemalloc-dev libxxhash-dev redi
 
 .PHONY: all deps run test unit integration asan tsan asan-test tsan-test fuzz fuzz-build \
         bench bench-hitratio bench-policy bench-collections bench-collections-memory bench-snapshot \
+        bench-evict-micro \
         clean cppcheck
 
 all: cachet-server
@@ -163,6 +164,18 @@ bench-hitratio: deps cachet-server
 
 bench-policy: deps cachet-server
 	benchmarks/policy_cost.sh
+
+# In-process cost of one eviction per policy (benchmarks/evict_micro.c):
+# the release objects, no network.
+build/bench/evict_micro: benchmarks/evict_micro.c $(LIBOBJ_release)
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS_COMMON) $(CFLAGS_release) -o $@ $< $(LIBOBJ_release) $(LDLIBS_release) $(LDLIBS_COMMON)
+
+EVICT_MICRO_POLICIES ?= noeviction allkeys-random allkeys-lru allkeys-lfu allkeys-fifo volatile-lru \
+                        volatile-ttl allkeys-s3fifo allkeys-sieve
+bench-evict-micro: build/bench/evict_micro
+	@for p in $(EVICT_MICRO_POLICIES); do build/bench/evict_micro $$p; done
 
 bench-collections: deps cachet-server
 	benchmarks/collections_throughput.sh

@@ -554,11 +554,31 @@ summarize() {
             }')
 }
 
+# rand_of SC -- index of the cachet allkeys-random config if SC is the
+# evicting scenario and it ran, else empty.
+rand_of() {
+    local c
+    [ "$1" = evicting ] || return 0
+    for ((c = 0; c < NCONF; c++)); do [ "${CONFIGS[$c]}" = "cachet allkeys-random" ] && { echo $c; return; }; done
+}
+
+# x_random SC P C R -- cachet config C's median CPU per op over allkeys-random's
+# (config R) in scenario SC at depth P: "n/a" for Redis rows or missing data.
+x_random() {
+    local v=${SUM[mcpu|$1|$2|$3]:-} r=${SUM[mcpu|$1|$2|$4]:-}
+    if [ "${CONFIGS[$3]% *}" != cachet ] || [ -z "$v" ] || [ -z "$r" ]; then echo n/a; return; fi
+    awk -v v="${v%%|*}" -v r="${r%%|*}" 'BEGIN{ if (v + 0 > 0 && r + 0 > 0) printf "%.2f", v / r; else print "n/a"}'
+}
+
 # main_table SC -- HDR/ROWS: the SETEX+GET mix per pipeline depth.
 main_table() {
-    local sc=$1 c P row k any
+    local sc=$1 c P row k any rnd
+    rnd=$(rand_of "$sc")
     HDR=(server policy)
-    for P in $PC_PIPELINES; do HDR+=("P$P ops/s" "P$P ops x noev" "P$P CPU s/Mop" "P$P CPU x noev"); done
+    for P in $PC_PIPELINES; do
+        HDR+=("P$P ops/s" "P$P ops x noev" "P$P CPU s/Mop" "P$P CPU x noev")
+        [ -n "$rnd" ] && HDR+=("P$P CPU x random")
+    done
     HDR+=("GET hits %" "keys held" "used MB" evicted)
     ROWS=()
     for ((c = 0; c < NCONF; c++)); do
@@ -573,6 +593,7 @@ main_table() {
         fi
         for P in $PC_PIPELINES; do
             row+="|${SUM[mops|$sc|$P|$c]:-n/a|n/a}|${SUM[mcpu|$sc|$P|$c]:-n/a|n/a}"
+            [ -n "$rnd" ] && row+="|$(x_random "$sc" "$P" "$c" "$rnd")"
         done
         row+="|${HITS[$sc|$c]:-n/a}|${KEYS[$sc|$c]:-n/a}|$(mb "${USED[$sc|$c]:-}")|${EVICTED[$sc|$c]:-n/a}"
         ROWS+=("$row")
@@ -624,6 +645,7 @@ SETUP="redis-benchmark -c $PC_CLIENTS -r $PC_KEYSPACE, per depth one run of '$VA
     echo "== $SETUP"
     echo "== ops/s = SETEX+GET mix: 2n / (time of the SETEX run + time of the GET run); CPU s/Mop = server CPU seconds per million requests ($CPU_DESC)"
     echo "== x noev = ratio to the same server's noeviction row: ops x > 1 faster, CPU x < 1 cheaper (issue 5 target: within 5 %, not enforced)"
+    echo "== CPU x random (evicting, cachet rows): CPU per op over cachet allkeys-random's, which evicts with the least work and shares the evicting rows' hit ratio and table size: the cost of choosing the victim"
     for sc in "${SCEN[@]}"; do
         echo
         echo "== $sc (rounds: ${ROUNDS_OF[$sc]:-0} of $PC_ROUNDS, median): $(scen_desc "$sc")"
@@ -648,7 +670,9 @@ MD=$(
     echo "seconds ($CPU_DESC) per million requests, mean of the two runs. **x noev** = ratio to"
     echo "the same server's noeviction row (cachet rows to cachet noeviction, Redis rows to Redis noeviction): ops x > 1"
     echo "= faster, CPU x < 1 = cheaper. Target of issue 5: within 5 % (not enforced). GET hits %, evicted: over the"
-    echo "measured runs; keys held, used MB: DBSIZE and used_memory at the end."
+    echo "measured runs; keys held, used MB: DBSIZE and used_memory at the end. **CPU x random** (evicting, cachet rows,"
+    echo "when allkeys-random ran): CPU per op over cachet allkeys-random's, the eviction with the least work, at the same"
+    echo "hit ratio and table size as the other evicting rows: what choosing the victim costs."
     for sc in "${SCEN[@]}"; do
         echo
         echo "#### $sc (median of ${ROUNDS_OF[$sc]:-0} of $PC_ROUNDS rounds)"

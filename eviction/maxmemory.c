@@ -48,18 +48,42 @@ int maxmemory_exceeded(void)
 }
 
 #define POOL_SIZE 16
+/* Keys up to this long are copied into a buffer the slot owns; longer ones
+ * are allocated.  A pool insert happens on most evictions, and a malloc
+ * and free per insert was ~1% of the server's CPU while evicting (Redis
+ * keeps a 255-byte cached sds per slot for the same reason). */
+#define POOL_KEY_INLINE 128
 struct candidate {
     uint64_t score;
     uint64_t hash; /* of the key: finds duplicates and the key's shard */
     int db;
     size_t klen;
-    char *key; /* NULL: empty slot */
+    char *key; /* NULL: empty slot; == buf, or allocated if klen > POOL_KEY_INLINE */
+    char *buf; /* this slot's inline buffer: moves with the candidate */
     /* What evicting it reads, as it was when sampled: its db_slot, bucket
      * and entry.  Only ever prefetched, never read (the bucket or entry
      * may be freed by now; a prefetch of freed memory is harmless). */
     const void *hint[3];
 };
 static __thread struct candidate pool[POOL_SIZE]; /* ascending score */
+static __thread char pool_bufs[POOL_SIZE][POOL_KEY_INLINE];
+
+/* Give every slot its buffer (once per thread); slots only ever trade
+ * them, so each buffer keeps exactly one owner. */
+static void pool_init(void)
+{
+    if (pool[0].buf)
+        return;
+    for (int i = 0; i < POOL_SIZE; i++)
+        pool[i].buf = pool_bufs[i];
+}
+
+static void key_release(struct candidate *c)
+{
+    if (c->key != c->buf)
+        free(c->key);
+    c->key = NULL;
+}
 
 /* Whether a key scored `score` would enter the pool (before hashing it). */
 static int pool_wants(uint64_t score)
@@ -77,13 +101,15 @@ static void pool_insert(uint64_t score, uint64_t hash, int db, const char *key, 
             !memcmp(pool[i].key, key, klen)) {
             return; /* already a candidate */
         }
-    free(pool[0].key); /* drop the worst, insert keeping the order */
+    key_release(&pool[0]); /* drop the worst, insert keeping the order */
+    char *buf = pool[0].buf;
     int i = 0;
     while (i + 1 < POOL_SIZE && (!pool[i + 1].key || pool[i + 1].score < score)) {
         pool[i] = pool[i + 1];
         i++;
     }
-    pool[i] = (struct candidate){score, hash, db, klen, xmemdup(key, klen),
+    char *copy = klen <= POOL_KEY_INLINE ? memcpy(buf, key, klen) : xmemdup(key, klen);
+    pool[i] = (struct candidate){score, hash, db, klen, copy, buf,
                                  {d, ht_bucket_hint(&d->ht, hash), e}};
 }
 
@@ -240,14 +266,18 @@ static struct entry *sample_one(struct shard *s, int vol_only, uint64_t *rng, in
     return ht_chain_pick(ht_sample_head(&d->ht, &sm, rng), rng);
 }
 
-/* Delete e, a live entry of database db of locked shard s; 1 if deleted
- * (0 only if it had expired: the lookup reclaims it instead). */
-static int evict_entry_locked(const struct ks_env *env, struct shard *s, int db, struct entry *e)
+/* Delete e, a live entry of database db of locked shard s (hash: its
+ * key's, or 0 if not known yet); 1 if deleted (0 only if it had expired:
+ * it is reclaimed all the same). */
+static int evict_entry_locked(const struct ks_env *env, struct shard *s, int db, struct entry *e,
+                              uint64_t hash)
 {
-    size_t klen;
-    const char *key = entry_key(e, &klen);
-    struct key k = {key, klen, ht_hash(key, klen), s};
-    return ks_delete(env, db, &k);
+    if (!hash) {
+        size_t klen;
+        const char *key = entry_key(e, &klen);
+        hash = ht_hash(key, klen);
+    }
+    return ks_evict_entry(env, s, db, e, hash);
 }
 
 /* Delete pooled candidate c if it still exists, and for a volatile-*
@@ -257,11 +287,7 @@ static int evict_candidate(const struct ks_env *env, const struct candidate *c, 
 {
     struct key k = {c->key, c->klen, c->hash, ks_shard(ks_shard_index(c->hash))};
     shard_lock(k.s);
-    struct entry *e = vol_only ? ks_lookup(env, c->db, &k, KS_NOTOUCH) : NULL;
-    int n = 0;
-    if (!vol_only || (e && (e->flags & E_VOLATILE))) {
-        n = ks_delete(env, c->db, &k);
-    }
+    int n = ks_evict(env, c->db, &k, vol_only);
     shard_unlock(k.s);
     return n;
 }
@@ -283,7 +309,7 @@ static int evict_random_from(const struct ks_env *env, uint32_t idx, int vol_onl
     int db, ok = 0;
     struct entry *e = sample_one(s, vol_only, rng, &db);
     if (e)
-        ok = evict_entry_locked(env, s, db, e);
+        ok = evict_entry_locked(env, s, db, e, 0);
     shard_unlock(s);
     return ok;
 }
@@ -297,8 +323,9 @@ static int evict_from_pool(const struct ks_env *env, int vol_only)
         struct candidate c = pool[i];
         memmove(&pool[1], &pool[0], sizeof(pool[0]) * (size_t)i); /* keep it packed high */
         pool[0].key = NULL;
+        pool[0].buf = c.buf; /* c's key stays readable until the next insert */
         int ok = evict_candidate(env, &c, vol_only);
-        free(c.key);
+        key_release(&c);
         if (ok)
             return 1;
     }
@@ -311,6 +338,7 @@ static void pool_sample(const struct ks_env *env, enum evict_policy p, int sampl
     /* The best candidate is usually still the best after sampling: start
      * fetching what evicting it reads (its shard's lock line, db_slot,
      * bucket and entry) now, to arrive while the samples' misses do. */
+    pool_init();
     const struct candidate *best = &pool[POOL_SIZE - 1];
     if (best->key) {
         __builtin_prefetch(ks_shard(ks_shard_index(best->hash)), 1);
@@ -326,6 +354,7 @@ static int pool_sample_shard(const struct ks_env *env, enum evict_policy p, uint
                              uint64_t *rng)
 {
     struct shard *s = ks_shard(idx);
+    pool_init();
     shard_lock(s);
     int db;
     struct entry *e = sample_one(s, evict_policy_volatile(p), rng, &db);
@@ -350,9 +379,10 @@ static int evict_queued_from(const struct ks_env *env, uint32_t idx, uint64_t *r
     for (int pass = 0; pass < 2 && !ok; pass++) /* dbs from a random start, wrapping */
         for (int db = shard_next_db(s, 0, pass ? 0 : start); db >= 0 && (!pass || db < start) && !ok;
              db = shard_next_db(s, 0, db + 1)) {
-            struct entry *e = evict_queue_victim(s, &s->db[db]);
+            uint64_t hash = 0; /* 0: the policy did not hash the key (a real 0 is rehashed) */
+            struct entry *e = evict_queue_victim(s, &s->db[db], &hash);
             if (e)
-                ok = evict_entry_locked(env, s, db, e);
+                ok = evict_entry_locked(env, s, db, e, hash);
         }
     shard_unlock(s);
     return ok;
@@ -476,10 +506,9 @@ static int evict_one(const struct ks_env *env, enum evict_policy p, uint64_t *rn
 
 void maxmemory_thread_exit(void)
 {
-    for (int i = 0; i < POOL_SIZE; i++) {
-        free(pool[i].key);
-        pool[i].key = NULL;
-    }
+    for (int i = 0; i < POOL_SIZE; i++)
+        if (pool[i].key)
+            key_release(&pool[i]);
 }
 
 int maxmemory_make_room(const struct ks_env *env, uint64_t *rng, uint64_t *evicted)

@@ -138,7 +138,7 @@ void evict_on_flush(struct shard *s, struct db_slot *d)
     evq_reset(&d->evq);
 }
 
-struct entry *evict_queue_victim(struct shard *s, struct db_slot *d)
+struct entry *evict_queue_victim(struct shard *s, struct db_slot *d, uint64_t *hash)
 {
     uint32_t g = evict_generation();
     const struct evict_ops *o = table[g & 0xff];
@@ -147,7 +147,7 @@ struct entry *evict_queue_victim(struct shard *s, struct db_slot *d)
     struct evict_queue *q = &d->evq;
     size_t before = q->mem;
     queue_sync(d, g, o, 0);
-    struct entry *e = o->victim(q);
+    struct entry *e = o->victim(q, hash);
     account(s, q, before);
     return e;
 }

@@ -66,8 +66,10 @@ struct evict_ops {
     /* Sampled: how good a victim e is, higher evicts first. */
     uint64_t (*score)(const struct entry *e, int64_t now_ms);
     /* Queued: the next victim of q (still stored; the caller deletes it,
-     * which calls remove), or NULL if q is empty. */
-    struct entry *(*victim)(struct evict_queue *q);
+     * which calls remove), or NULL if q is empty.  A policy that hashed
+     * the victim's key stores the hash in *hash (if hash is not NULL), so
+     * the delete need not hash it again; otherwise *hash is left alone. */
+    struct entry *(*victim)(struct evict_queue *q, uint64_t *hash);
     void (*remove)(struct evict_queue *q, struct entry *e);
     /* Queued: how cold q's next victim looks, without moving anything
      * (higher = colder; 0 = empty).  Lets maxmemory.c evict from the
@@ -97,8 +99,9 @@ void evict_on_remove(struct db_slot *d, struct entry *e);
 void evict_on_flush(struct shard *s, struct db_slot *d);
 
 /* For maxmemory.c: the next victim of (s, d) under a queued policy
- * (rebuilding a stale queue first), or NULL. */
-struct entry *evict_queue_victim(struct shard *s, struct db_slot *d);
+ * (rebuilding a stale queue first), or NULL; *hash is set to its key's
+ * hash if the policy computed it, else left alone. */
+struct entry *evict_queue_victim(struct shard *s, struct db_slot *d, uint64_t *hash);
 /* The coldness of that victim (0: nothing to evict). */
 unsigned evict_queue_coldness(struct shard *s, struct db_slot *d);
 

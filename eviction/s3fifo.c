@@ -137,7 +137,7 @@ static void s3_insert(struct evict_queue *q, struct entry *e, uint64_t hash, int
 {
     (void)now_ms;
     e->access = 0;
-    int main_q = hash && q->ghost && tab_del(q->ghost, fingerprint(hash));
+    int main_q = hash && q->ghost && q->ghost->n && tab_del(q->ghost, fingerprint(hash));
     evq_push(q, main_q, e);
 }
 
@@ -149,14 +149,18 @@ static void s3_access(struct entry *e, int64_t now_ms)
         e->access = evq_with_freq(e->access, f + 1);
 }
 
-static uint32_t key_fingerprint(const struct entry *e)
+/* The fingerprint of e's key; its hash goes to *hash for the delete. */
+static uint32_t key_fingerprint(const struct entry *e, uint64_t *hash)
 {
     size_t klen;
     const char *k = entry_key(e, &klen);
-    return fingerprint(ht_hash(k, klen));
+    uint64_t h = ht_hash(k, klen);
+    if (hash)
+        *hash = h;
+    return fingerprint(h);
 }
 
-static struct entry *s3_victim(struct evict_queue *q)
+static struct entry *s3_victim(struct evict_queue *q, uint64_t *hash)
 {
     struct evq_ring *s = &q->ring[0], *m = &q->ring[1];
     /* Each pass either evicts, moves a key S -> M once, or spends one unit
@@ -173,7 +177,7 @@ static struct entry *s3_victim(struct evict_queue *q)
                 evq_push(q, 1, e);
                 continue;
             }
-            ghost_add(q, key_fingerprint(e));
+            ghost_add(q, key_fingerprint(e, hash));
             return e;
         }
         struct entry *e = evq_oldest(m);

@@ -26,8 +26,9 @@ static void sieve_access(struct entry *e, int64_t now_ms)
     e->access |= VISITED;
 }
 
-static struct entry *sieve_victim(struct evict_queue *q)
+static struct entry *sieve_victim(struct evict_queue *q, uint64_t *hash)
 {
+    (void)hash;
     struct evq_ring *r = &q->ring[0];
     if (!r->live || !evq_oldest(r))
         return NULL;

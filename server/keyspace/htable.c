@@ -155,6 +155,25 @@ int ht_find(struct htable *h, const char *key, size_t klen, uint64_t hash, struc
     return 0;
 }
 
+int ht_find_entry(struct htable *h, const struct entry *e, uint64_t hash, struct ht_pos *pos)
+{
+    for (int i = 0; i < 2; i++) {
+        if (!h->size[i])
+            continue;
+        struct entry **link = &h->t[i][hash & (h->size[i] - 1)];
+        while (*link && *link != e)
+            link = &(*link)->next;
+        if (*link) {
+            pos->link = link;
+            pos->table = i;
+            return 1;
+        }
+        if (!rehashing(h))
+            break;
+    }
+    return 0;
+}
+
 void ht_insert(struct htable *h, struct entry *e, uint64_t hash)
 {
     if (rehashing(h))

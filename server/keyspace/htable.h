@@ -55,6 +55,9 @@ static inline int ht_at_rest(const struct htable *h)
 
 /* Find key; returns 1 and fills *pos, or 0. */
 int ht_find(struct htable *h, const char *key, size_t klen, uint64_t hash, struct ht_pos *pos);
+/* Find the stored entry e (hash: its key's) by address: no key compared,
+ * so the chain's other entries are read only for their links. */
+int ht_find_entry(struct htable *h, const struct entry *e, uint64_t hash, struct ht_pos *pos);
 /* Start loading the bucket a find or insert of hash will read, so that a
  * caller who knows a key well before it stores it (loading a snapshot)
  * overlaps the cache miss with other work.  Only a hint. */

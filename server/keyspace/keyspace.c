@@ -44,22 +44,31 @@ static void drop(struct shard *s, int db, struct ht_pos *pos)
     entry_free(e);
 }
 
-struct entry *ks_lookup(const struct ks_env *env, int db, const struct key *k, int flags)
+/* The live entry for k in db and its position (a lookup that finds it
+ * expired drops it), or NULL. */
+static struct entry *lookup_pos(const struct ks_env *env, int db, const struct key *k,
+                                struct ht_pos *pos)
 {
     struct db_slot *d = &k->s->db[db];
-    struct ht_pos pos;
-    if (!ht_find(&d->ht, k->p, k->len, k->hash, &pos))
+    if (!ht_find(&d->ht, k->p, k->len, k->hash, pos))
         return NULL;
-    struct entry *e = *pos.link;
+    struct entry *e = *pos->link;
     int64_t exp = entry_expire(e);
     if (exp >= 0 && exp <= env->now_ms) {
-        drop(k->s, db, &pos);
+        drop(k->s, db, pos);
         shard_signal_key(k->s, db, k->p, k->len, k->hash);
         if (env->expired)
             __atomic_store_n(env->expired, *env->expired + 1, __ATOMIC_RELAXED);
         return NULL;
     }
-    if (flags == KS_TOUCH)
+    return e;
+}
+
+struct entry *ks_lookup(const struct ks_env *env, int db, const struct key *k, int flags)
+{
+    struct ht_pos pos;
+    struct entry *e = lookup_pos(env, db, k, &pos);
+    if (e && flags == KS_TOUCH)
         evict_on_access(e, env->now_ms);
     return e;
 }
@@ -146,14 +155,41 @@ void ks_reserve(int db, uint64_t nkeys)
 
 int ks_delete(const struct ks_env *env, int db, const struct key *k)
 {
-    if (!ks_lookup(env, db, k, KS_NOTOUCH))
-        return 0;
-    struct db_slot *d = &k->s->db[db];
     struct ht_pos pos;
-    ht_find(&d->ht, k->p, k->len, k->hash, &pos);
+    if (!lookup_pos(env, db, k, &pos))
+        return 0;
     drop(k->s, db, &pos);
     shard_signal_key(k->s, db, k->p, k->len, k->hash);
     return 1;
+}
+
+int ks_evict(const struct ks_env *env, int db, const struct key *k, int vol_only)
+{
+    struct ht_pos pos;
+    struct entry *e = lookup_pos(env, db, k, &pos);
+    if (!e || (vol_only && !(e->flags & E_VOLATILE)))
+        return 0;
+    drop(k->s, db, &pos);
+    shard_signal_key(k->s, db, k->p, k->len, k->hash);
+    return 1;
+}
+
+int ks_evict_entry(const struct ks_env *env, struct shard *s, int db, struct entry *e,
+                   uint64_t hash)
+{
+    struct db_slot *d = &s->db[db];
+    struct ht_pos pos;
+    if (!ht_find_entry(&d->ht, e, hash, &pos))
+        return 0; /* not stored here: the caller's bug, and nothing to free */
+    size_t klen;
+    const char *key = entry_key(e, &klen);
+    int64_t exp = entry_expire(e);
+    int live = exp < 0 || exp > env->now_ms;
+    shard_signal_key(s, db, key, klen, hash); /* before drop frees the key */
+    drop(s, db, &pos);
+    if (!live && env->expired)
+        __atomic_store_n(env->expired, *env->expired + 1, __ATOMIC_RELAXED);
+    return live;
 }
 
 struct entry *ks_set_expire(const struct ks_env *env, int db, const struct key *k,
@@ -188,11 +224,10 @@ struct entry *ks_set_expire(const struct ks_env *env, int db, const struct key *
 
 struct entry *ks_detach(const struct ks_env *env, int db, const struct key *k)
 {
-    if (!ks_lookup(env, db, k, KS_NOTOUCH))
+    struct ht_pos pos;
+    if (!lookup_pos(env, db, k, &pos))
         return NULL;
     struct db_slot *d = &k->s->db[db];
-    struct ht_pos pos;
-    ht_find(&d->ht, k->p, k->len, k->hash, &pos);
     snapshot_keep(k->s, db, *pos.link);
     struct entry *e = ht_remove(&d->ht, &pos);
     evict_on_remove(d, e);

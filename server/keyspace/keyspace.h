@@ -50,6 +50,16 @@ void ks_prefetch(int db, const struct key *k);
 void ks_reserve(int db, uint64_t nkeys);
 /* Delete k; returns 1 if a live key was removed. */
 int ks_delete(const struct ks_env *env, int db, const struct key *k);
+/* Eviction's delete: as ks_delete, but with vol_only a key without a TTL
+ * stays (a PERSIST since it was sampled); one table walk. */
+int ks_evict(const struct ks_env *env, int db, const struct key *k, int vol_only);
+/* Delete e, known to be stored in db of s (the caller holds s's lock and
+ * got e from the table or a policy's queue) under hash, its key's hash:
+ * the chain is walked by address, no key compared.  Returns 1 if e was
+ * live, 0 if it had expired (removed all the same, counted as expired, as
+ * a lookup would). */
+int ks_evict_entry(const struct ks_env *env, struct shard *s, int db, struct entry *e,
+                   uint64_t hash);
 /* Give e (currently stored under k) a new expiry (ms; < 0 = persist);
  * returns the entry now stored (it may have moved). */
 struct entry *ks_set_expire(const struct ks_env *env, int db, const struct key *k,

@@ -62,6 +62,28 @@ def test_limit_holds_and_keys_are_evicted(server_factory, policy):
     c.connection_pool.disconnect()
 
 
+@pytest.mark.parametrize("policy", ["allkeys-lru", "volatile-lfu", "volatile-ttl"])
+def test_long_and_short_keys_are_evicted(server_factory, policy):
+    """The candidate pool copies keys of up to 128 bytes into slot buffers and
+    allocates longer ones: both kinds, mixed, must be evicted by name."""
+    srv, c, limit = start(server_factory, policy)
+    p = c.pipeline(transaction=False)
+    for i in range(9000):  # ~3x the budget
+        key = ("L" * (100 + i % 200)) + str(i) if i % 2 else "s%d" % i
+        p.set(key, VAL, ex=3600 + i)
+        if i % 500 == 499:
+            assert all(r is True for r in p.execute())
+    p.execute()
+    evicted = int(c.info()["evicted_keys"])
+    assert evicted > 3000
+    assert c.dbsize() == 9000 - evicted
+    long_left = sum(1 for k in c.scan_iter(count=1000) if k.startswith(b"L"))
+    assert 0 < long_left < 4500  # both kinds were candidates and went
+    if not IS_REDIS:
+        assert used(c) <= limit + SLACK, (used(c), limit)
+    c.connection_pool.disconnect()
+
+
 @pytest.mark.parametrize("policy", [pytest.param(p, marks=ours_only(p)) for p in
                                     ["volatile-lru", "volatile-lfu", "volatile-random",
                                      "volatile-ttl", "volatile-fifo"]])

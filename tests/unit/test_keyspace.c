@@ -440,6 +440,61 @@ TEST(lazy_expiry)
     keyspace_deinit();
 }
 
+/* ---- eviction's deletes ------------------------------------------------------ */
+
+/* ks_evict: one walk, keeps a key without a TTL when asked to; ks_evict_entry:
+ * finds the entry by address among others of its chain, counts an expired
+ * one as expired, and both signal watchers. */
+TEST(evict_and_evict_entry)
+{
+    setup();
+    uint64_t expired = 0;
+    struct ks_env env = {1000, &expired};
+    struct tkey t[64];
+    for (unsigned i = 0; i < 64; i++) {
+        tkey_init(&t[i], "ev%u", i);
+        store(&env, 1, &t[i].k, "value", i % 2 ? 5000 : -1);
+    }
+    struct shard *s = t[0].k.s;
+    int dirty = 0;
+    shard_lock(s);
+    shard_watch_add(s, 1, t[0].k.p, t[0].k.len, t[0].k.hash, &dirty);
+    CHECK_EQ_INT(ks_evict(&env, 1, &t[0].k, 1), 0); /* persistent: volatile-* keeps it */
+    CHECK_EQ_INT(dirty, 0);
+    CHECK_EQ_INT(ks_evict(&env, 1, &t[0].k, 0), 1);
+    CHECK_EQ_INT(ks_evict(&env, 1, &t[0].k, 0), 0); /* gone */
+    CHECK_EQ_INT(dirty, 1);
+    shard_unlock(s);
+    shard_lock(t[1].k.s);
+    CHECK_EQ_INT(ks_evict(&env, 1, &t[1].k, 1), 1);
+    shard_unlock(t[1].k.s);
+    CHECK(!has(&env, 1, &t[1].k, NULL));
+
+    /* by address: every remaining key, chains of several included (64 keys
+     * over 16 shards' small tables); the odd ones have expired by now */
+    env.now_ms = 6000;
+    int live = 0, gone = 0;
+    for (unsigned i = 2; i < 64; i++) {
+        struct shard *si = t[i].k.s;
+        shard_lock(si);
+        struct ht_pos pos;
+        CHECK(ht_find(&si->db[1].ht, t[i].k.p, t[i].k.len, t[i].k.hash, &pos));
+        int r = ks_evict_entry(&env, si, 1, *pos.link, t[i].k.hash);
+        live += r;
+        gone += !r;
+        CHECK(!ht_find(&si->db[1].ht, t[i].k.p, t[i].k.len, t[i].k.hash, &pos));
+        shard_unlock(si);
+    }
+    CHECK_EQ_INT(live, 31);
+    CHECK_EQ_INT(gone, 31);
+    CHECK_EQ_INT(expired, 31);
+    CHECK(all_consistent());
+    shard_lock(s);
+    shard_watch_remove(s, &dirty);
+    shard_unlock(s);
+    keyspace_deinit();
+}
+
 /* ---- ks_set_expire and the volatile index -------------------------------------- */
 
 TEST(set_expire_add_change_remove)

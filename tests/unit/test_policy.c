@@ -125,7 +125,7 @@ static void fx_init(struct fixture *f, const struct evict_ops *o, int n)
 /* Take the victim, check it is e[want], and unlink it as a delete would. */
 static int evicts(struct fixture *f, const struct evict_ops *o, int want)
 {
-    struct entry *v = o->victim(&f->q);
+    struct entry *v = o->victim(&f->q, NULL);
     int got = -1;
     for (int i = 0; i < N; i++)
         if (f->e[i] && f->e[i] == v)
@@ -161,7 +161,7 @@ TEST(sieve_hand_skips_visited_and_clears_them)
      * the way) and takes it */
     evicts(&f, o, 1);
     evicts(&f, o, 3);
-    CHECK(o->victim(&f.q) == NULL);
+    CHECK(o->victim(&f.q, NULL) == NULL);
     fx_deinit(&f, o);
 }
 
@@ -206,14 +206,14 @@ TEST(queue_survives_growth_holes_and_replacement)
     for (int i = 0; i < M; i++) {
         if (!es[i])
             continue;
-        struct entry *v = o->victim(&q);
+        struct entry *v = o->victim(&q, NULL);
         if (!CHECK(v == es[i]))
             break;
         o->remove(&q, v);
         entry_free(v);
         es[i] = NULL;
     }
-    CHECK(o->victim(&q) == NULL);
+    CHECK(o->victim(&q, NULL) == NULL);
     evq_reset(&q);
 }
 
@@ -235,6 +235,11 @@ TEST(s3fifo_filters_one_hit_keys_through_small_queue)
     /* S still holds 2..7 (6 of 8, over 10%): they go in FIFO order */
     evicts(&f, o, 2);
     evicts(&f, o, 3);
+    /* a victim from S was hashed for the ghost: the hash is handed back for
+     * the delete (the caller's value is left alone otherwise) */
+    uint64_t h = 0;
+    CHECK(o->victim(&f.q, &h) == f.e[4]);
+    CHECK(h == f.h[4]);
     fx_deinit(&f, o);
 }
 
@@ -251,7 +256,7 @@ TEST(s3fifo_main_queue_gives_hit_keys_another_round)
     o->access(f.e[1], 0);
     evicts(&f, o, 2);
     evicts(&f, o, 1);
-    CHECK(o->victim(&f.q) == NULL);
+    CHECK(o->victim(&f.q, NULL) == NULL);
     fx_deinit(&f, o);
 }
 
