@@ -67,9 +67,9 @@ static const char *apply_policy(void)
     return NULL;
 }
 
-/* Redis's AOF is not implemented: `appendonly no` is accepted (tools such
- * as redis-benchmark ask for it, and Redis configs set it), `yes` is
- * refused rather than silently not persisting. */
+/* Cachet persists with RDB snapshots and has no AOF: `appendonly no` is
+ * accepted (tools such as redis-benchmark ask for it, and Redis configs
+ * set it); `yes` is refused rather than silently not persisting. */
 static const char *apply_appendonly(void)
 {
     return cfg.appendonly ? "appendonly yes is not supported: Cachet persists with RDB snapshots "
