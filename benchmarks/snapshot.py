@@ -992,7 +992,7 @@ def main():
     t_all = mono()
     with workdir("cachet-snap.") as wd:
         first = ("redis", redis_bin, None)
-        if os.environ.get("SNAP_A_BIN"): # A/B of two cachet builds: A takes Redis's column
+        if os.environ.get("SNAP_A_BIN"):  # A/B of two cachet builds: A takes Redis's column
             first = ("cachet-A", os.environ["SNAP_A_BIN"], cfg["threads"])
         for name, binary, threads in (first,
                                       ("cachet-t%d" % cfg["threads"], cachet_bin, cfg["threads"])):

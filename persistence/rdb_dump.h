@@ -24,8 +24,9 @@ void rdb_dump_entry(struct rdb_buf *b, const struct entry *e);
  * hold of its shard lock: rdb_dump_begin writes the key and the element
  * count; each rdb_dump_step appends up to max elements and returns 1 once
  * the value is complete, 0 if more is left, -1 if the value ran out of
- * elements before its count (it changed: what was written is void).  Between calls the lock may be released, but the
- * value must not change: the caller drops the walk when it does. */
+ * elements before its count (it changed: what was written is void).
+ * Between calls the lock may be released, but the value must not change:
+ * the caller drops the walk when it does. */
 struct rdb_dump_walk {
     struct entry *e;
     uint64_t left; /* elements still to write */

@@ -430,9 +430,11 @@ static int fsync_dir(void)
  * worker waiting for that lock stalled for tens of ms (benchmarks/
  * snapshot.py: max 40 ms during a save at nice 10, 6.5 ms at nice 0).
  * Measured alternatives that did not lower p99 further on 2 cores: 50 us
- * slices, sleeping twice the slice (both only slowed the save), and
+ * slices, sleeping twice the slice (both only slowed the save),
  * SCHED_IDLE outside the locked part of each slice (p99 1.07x against
- * 1.00x without it in the same run, at half the save speed). */
+ * 1.00x without it in the same run, at half the save speed), and workers
+ * asking EEVDF for 0.1 ms slices so that they preempt the sweep (no
+ * consistent effect over alternating runs). */
 static void yield_to_requests(int64_t t0)
 {
     static uint64_t seen;
@@ -530,11 +532,11 @@ static int write_snapshot(char *err, size_t cap)
     struct rdb_buf b, z; /* a slice as copied under the lock; compressed after */
     rdb_buf_init(&b, CFG(rdbcompression) ? RDB_COMPRESS | RDB_DEFER : 0);
     rdb_buf_init(&z, RDB_COMPRESS);
+    struct snap_walk walk = {0}; /* the big value being saved in parts */
+    rdb_buf_init(&walk.part, CFG(rdbcompression) ? RDB_COMPRESS : 0);
     /* How long the sweep held shard locks: in all, the longest hold, and
      * the most CPU one hold took (a hold outlasts its CPU time when the
      * kernel preempts the thread holding it). */
-    struct snap_walk walk = {0};
-    rdb_buf_init(&walk.part, CFG(rdbcompression) ? RDB_COMPRESS : 0);
     uint64_t slices = 0, flushed = 0;
     int64_t held_us = 0, held_max_us = 0, held_cpu_max_us = 0;
     for (uint32_t i = 0; i < ks_nshards(); i++) {

@@ -264,10 +264,7 @@ uint64_t ht_scan(struct htable *h, uint64_t v, void (*fn)(struct entry *, void *
     /* every bucket of the larger table that expands the small one's bucket */
     do {
         emit_bucket(h->t[large][v & m1], fn, arg);
-        v |= ~m1;
-        v = rev(v);
-        v++;
-        v = rev(v);
+        v = scan_next(v, m1);
     } while (v & (m0 ^ m1));
     return v;
 }

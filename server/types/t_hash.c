@@ -211,19 +211,8 @@ static void kv_from_map(const struct strmap_kv *s, struct hash_kv *kv)
 
 void hash_foreach(struct hash *h, hash_pair_fn fn, void *arg)
 {
-    struct hash_kv kv;
-    if (h->enc == HASH_LISTPACK) {
-        for (unsigned char *p = lp_first(h->lp); p; p = lp_next(h->lp, lp_next(h->lp, p))) {
-            lp_read_pair(h->lp, p, &kv);
-            fn(&kv, arg);
-        }
-        return;
-    }
-    struct strmap_kv s;
-    for (uint64_t pos = 0; strmap_next(h->map, &pos, &s);) {
-        kv_from_map(&s, &kv);
-        fn(&kv, arg);
-    }
+    uint64_t pos = 0;
+    hash_walk(h, &pos, SIZE_MAX, fn, arg);
 }
 
 int hash_walk(struct hash *h, uint64_t *pos, size_t max, hash_pair_fn fn, void *arg)
