@@ -178,8 +178,8 @@ void ht_insert(struct htable *h, struct entry *e, uint64_t hash)
 {
     if (rehashing(h))
         ht_rehash_step(h, 1);
-    else if (ht_count(h) + 1 > h->size[0])
-        start_resize(h, (ht_count(h) + 1) * 2);
+    else if (ht_count(h) + 1 > h->size[0]) /* full: double it, half full after */
+        start_resize(h, ht_count(h) + 1);
     int i = rehashing(h) ? 1 : 0;
     struct entry **b = &h->t[i][hash & (h->size[i] - 1)];
     e->next = *b;
