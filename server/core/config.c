@@ -126,6 +126,8 @@ static struct cfg_opt opts[] = {
     {"appendonly", NULL, C_BOOL, 0, &cfg.appendonly, "no", 0, 0, NULL, apply_appendonly, 0},
     {"stop-writes-on-bgsave-error", NULL, C_BOOL, 0, &cfg.stop_writes_on_bgsave_error, "yes", 0,
      0, NULL, NULL, 0},
+    {"rdb-key-save-delay", NULL, C_INT, 0, &cfg.rdb_key_save_delay, "0", INT_MIN, INT_MAX, NULL,
+     NULL, 0},
     {"daemonize", NULL, C_BOOL, F_IMMUTABLE, &cfg.daemonize, "no", 0, 0, NULL, NULL, 0},
     {"memcache-port", NULL, C_INT, F_IMMUTABLE, &cfg.memcache_port, "11211", 0, 65535, NULL, NULL,
      0},

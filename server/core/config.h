@@ -41,6 +41,7 @@ struct config {
     long long rdbchecksum;
     long long appendonly; /* always no: there is no AOF (apply_appendonly) */
     long long stop_writes_on_bgsave_error;
+    long long rdb_key_save_delay;
     long long daemonize;
     long long memcache_port;  /* 0 = off */
     long long max_item_size;  /* memcached's -I */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "server/core/mem.h"
+#include "server/core/prio.h"
 
 static struct shard *shards;
 static uint32_t nshards;
@@ -82,6 +83,13 @@ struct shard *ks_shard(uint32_t i) { return &shards[i]; }
 uint32_t ks_shard_index(uint64_t hash)
 {
     return shard_shift >= 64 ? 0 : (uint32_t)(hash >> shard_shift);
+}
+
+void shard_lock_wait(struct shard *s)
+{
+    if (__atomic_load_n(&s->idle_holder, __ATOMIC_RELAXED))
+        prio_boost();
+    pthread_mutex_lock(&s->lock);
 }
 
 void shard_lock_set(const uint32_t *idx, size_t n)

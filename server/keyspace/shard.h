@@ -86,6 +86,9 @@ struct shard {
     /* a big value the snapshot thread is saving in parts (snapshot.c);
      * a writer that saves it first ends that walk */
     struct snap_walk *snap_walk;
+    /* set while the snapshot thread holds the lock at idle priority: a
+     * thread that finds the lock taken raises it (server/core/prio.h) */
+    int idle_holder;
 } __attribute__((aligned(64)));
 
 int keyspace_init(int nshards, int databases);
@@ -98,7 +101,14 @@ int ks_ndb(void);
 struct shard *ks_shard(uint32_t i);
 uint32_t ks_shard_index(uint64_t hash);
 
-static inline void shard_lock(struct shard *s) { pthread_mutex_lock(&s->lock); }
+/* Taken: wait, after raising the snapshot thread if it is the holder
+ * (prio.h).  The uncontended path is the same one atomic as a plain lock. */
+void shard_lock_wait(struct shard *s);
+static inline void shard_lock(struct shard *s)
+{
+    if (__builtin_expect(pthread_mutex_trylock(&s->lock) != 0, 0))
+        shard_lock_wait(s);
+}
 static inline void shard_unlock(struct shard *s) { pthread_mutex_unlock(&s->lock); }
 /* Lock/unlock a sorted, duplicate-free list of shard indexes (rule 3). */
 void shard_lock_set(const uint32_t *idx, size_t n);

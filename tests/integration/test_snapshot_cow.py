@@ -24,9 +24,12 @@ Cachet only: redis-server's fork gives the same guarantee, but these tests
 check Cachet's sweep.  All servers run on 127.0.0.1, free ports, stopped by
 PID; every wait is bounded and no assertion depends on elapsed time.
 """
+import os
 import random
 import re
 import shutil
+import subprocess
+import sys
 import threading
 import time
 
@@ -600,6 +603,94 @@ def test_flushdb_and_flushall_keep_everything(cow):
              "used_memory to fall after the flushed tables were freed")
 
 
+def snapshot_thread(server):
+    """The tid of the server's snapshot thread (named by snapshot.c)."""
+    pid = server.proc.pid
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+            if f.read().strip() == "snapshot":
+                return int(tid)
+    raise AssertionError("no snapshot thread")
+
+
+def pace_note(server):
+    """How the last save's sweep was paced, from its log line."""
+    found = re.findall(r"flushed tables saved off the locks; at (idle|normal) priority "
+                       r"\((\d+ windows at normal priority when starved|idle priority not "
+                       r"permitted)\)", server.read_log())
+    assert found, "no pacing in the sweep summary"
+    return found[-1]
+
+
+def idle_permitted():
+    """Can this process leave SCHED_IDLE again (server/core/prio.h)?"""
+    def probe(out):
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+            out.append(True)
+        except PermissionError:
+            out.append(False)
+    out = []
+    t = threading.Thread(target=probe, args=(out,))
+    t.start()
+    t.join()
+    return out[0]
+
+
+def test_the_sweep_runs_at_idle_priority(cow):
+    """Where the process may leave idle priority again, the sweep runs
+    under SCHED_IDLE (workers take the core from it the moment they wake)
+    and the thread is back at normal priority after it; elsewhere it
+    stays at normal priority and paces itself (snapshot.c, "pacing")."""
+    s = cow.server()
+    tid = snapshot_thread(s)
+    assert os.sched_getscheduler(tid) == os.SCHED_OTHER
+    seen = set()
+
+    def watch():
+        w = Wire(s.port, timeout=60)
+        try:
+            while saving(w("INFO", "persistence")):
+                seen.add(os.sched_getscheduler(tid))
+                time.sleep(0.002)
+        finally:
+            w.close()
+    cow.bgsave_and(watch, overlap=False)
+    assert os.sched_getscheduler(tid) == os.SCHED_OTHER
+    how = pace_note(s)
+    if idle_permitted():
+        assert how[0] == "idle", how
+        assert os.SCHED_IDLE in seen, seen
+    else:
+        assert how == ("normal", "idle priority not permitted"), how
+        assert seen == {os.SCHED_OTHER}, seen
+
+
+def test_a_starved_sweep_still_finishes(cow):
+    """With every core kept busy at normal priority, an idle-priority
+    sweep would get almost no CPU: the thread notices and runs windows at
+    normal priority, so the save ends (and is complete)."""
+    if not idle_permitted():
+        pytest.skip("idle priority not permitted: the sweep runs at normal priority")
+    s = cow.server()
+    data = {(0, b"k%d" % i): S(i) for i in range(100)}
+    before = cow.write(data)
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(os.cpu_count() or 2)]
+    try:
+        cow.bgsave_and(lambda: None, overlap=False)
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    how = pace_note(s)
+    assert how[0] == "idle", how
+    starved = int(how[1].split()[0])
+    assert starved > 0, "the save never ran a window at normal priority: %r" % (how,)
+    cow.check(before)
+
+
 def test_select_inside_multi_keeps_the_right_database(cow):
     """The same key names in every database: a transaction's write guarded
     in the wrong database would let the changed value into the file."""
@@ -792,8 +883,12 @@ def test_keys_evicted_during_the_save_are_in_it(cow):
     c.config_set("maxmemory-policy", "allkeys-random")
     c.config_set("maxmemory", int(c.info("memory")["used_memory"]) + 64 * 1024)
     evicted0 = int(c.info("stats")["evicted_keys"])
+    # evicting writes are slow (under sanitizers above all), and the save
+    # runs on an idle core: make it outlast them
+    c.config_set("rdb-key-save-delay", 10)
     cmds = [("SET", "new:%d" % i, "n" * 1000) for i in range(600)]
     cow.bgsave_with(cmds)
+    c.config_set("rdb-key-save-delay", 0)
     evicted = int(c.info("stats")["evicted_keys"]) - evicted0
     assert evicted > 500, evicted
     c.config_set("maxmemory", 0)
