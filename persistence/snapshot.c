@@ -164,7 +164,7 @@ static struct rdb_buf *scratch_buf(void)
 
 static void scratch_done(struct rdb_buf *b)
 {
-    if (b->cap > 4 * SLICE_BYTES) { /* after a whole-shard capture */
+    if (b->cap > 4 * SLICE_BYTES) { /* after a big value saved whole */
         free(b->p);
         b->p = NULL;
         b->cap = b->len = 0;
@@ -208,12 +208,12 @@ static void capture_append(struct shard *s, const struct rdb_buf *b, int db)
     c->db = db;
 }
 
-/* A writer or a whole-shard capture is saving e itself: the thread's
- * walk over it, if any, is void. */
+/* A writer is saving e itself: the thread's walk over it, if any, is
+ * void. */
 static void end_walk_of(struct shard *s, const struct entry *e)
 {
     struct snap_walk *sw = s->snap_walk;
-    if (sw && (!e || sw->w.e == e)) {
+    if (sw && sw->w.e == e) {
         sw->taken = 1;
         s->snap_walk = NULL;
     }
@@ -221,6 +221,7 @@ static void end_walk_of(struct shard *s, const struct entry *e)
 
 void snapshot_keep_locked(struct shard *s, int db, struct entry *e)
 {
+    db = s->db[db].snap_db;
     end_walk_of(s, e);
     struct rdb_buf *b = scratch_buf();
     int cur = s->snap_cap ? s->snap_cap->db : -1;
@@ -239,7 +240,8 @@ void snapshot_guard_key(struct shard *s, int db, const char *key, size_t klen, u
 
 /* A sweep of one shard: where it is, and where its output goes. */
 struct sweep {
-    int db;          /* database being swept */
+    int db;          /* database slot being swept */
+    int save_db;     /* the database its table was at the instant */
     uint64_t cursor; /* its table's SCAN cursor */
     struct rdb_buf *b; /* NULL: settle without saving (the save failed) */
     int cur_db;      /* database of the last key put in b */
@@ -266,7 +268,7 @@ static void sweep_entry(struct entry *e, void *arg)
             sw->active = 1;
             sw->taken = 0;
             sw->walks++;
-            sw->db = w->db;
+            sw->db = w->save_db;
             sw->part.len = 0;
             sw->part.ndefer = 0;
             rdb_dump_begin(&sw->w, &sw->part, e);
@@ -274,7 +276,7 @@ static void sweep_entry(struct entry *e, void *arg)
             return;
         }
     }
-    save_entry(w->b, &w->cur_db, w->db, e, w->mark);
+    save_entry(w->b, &w->cur_db, w->save_db, e, w->mark);
     w->saved++;
 }
 
@@ -330,6 +332,12 @@ static int sweep_shard(struct shard *s, struct sweep *w, int64_t budget_us)
     int64_t t0 = budget_us >= 0 ? clock_mono_us() : 0;
     w->mark = s->snap_mark;
     w->s = s;
+    if (s->snap_rescan) { /* SWAPDB moved the tables under the cursor */
+        s->snap_rescan = 0;
+        w->db = 0;
+        w->cursor = 0;
+        w->skipped = 0;
+    }
     for (;;) {
         if (!walk_on(w, t0, budget_us))
             return 0;
@@ -341,6 +349,7 @@ static int sweep_shard(struct shard *s, struct sweep *w, int64_t budget_us)
             w->cursor = 0;
         }
         struct htable *h = &s->db[w->db].ht;
+        w->save_db = s->db[w->db].snap_db;
         w->cursor = ht_scan_n(h, w->cursor, 256, sweep_entry, w);
         if (!w->cursor)
             w->db++;
@@ -355,13 +364,13 @@ int snapshot_adopt_locked(struct shard *s, int db, struct htable *ht)
     if (!s->snap_pending || !ht_count(ht))
         return 0;
     struct snap_walk *sw = s->snap_walk;
-    if (sw && sw->db == db) { /* its value is in the table: saved whole from there */
+    if (sw && sw->db == s->db[db].snap_db) { /* its value is in the table: saved from there */
         sw->taken = 1;
         s->snap_walk = NULL;
     }
     struct snap_orphan *o = xmalloc(sizeof(*o));
     o->s = s;
-    o->db = db;
+    o->db = s->db[db].snap_db;
     o->mark = s->snap_mark;
     o->ht = *ht;
     o->next = __atomic_load_n(&orphans, __ATOMIC_RELAXED);
@@ -371,15 +380,24 @@ int snapshot_adopt_locked(struct shard *s, int db, struct htable *ht)
     return 1;
 }
 
-void snapshot_capture_locked(struct shard *s)
+void snapshot_swapped_locked(struct shard *s, int a, int b)
 {
-    end_walk_of(s, NULL); /* the capture saves that value whole */
-    struct sweep w = {0, 0, scratch_buf(), -1, 0, s, NULL, 0, 0};
-    sweep_shard(s, &w, -1);
+    if (s->snap_pending) {
+        s->snap_rescan = 1; /* the sweep's cursor was over one of those tables */
+    } else {
+        s->db[a].snap_db = a;
+        s->db[b].snap_db = b;
+    }
+}
+
+/* The sweep has saved all of s (locked): no database is remembered under
+ * another number any more. */
+static void shard_done_locked(struct shard *s)
+{
     s->snap_pending = 0;
-    if (w.b->len)
-        capture_append(s, w.b, w.cur_db);
-    scratch_done(w.b);
+    s->snap_rescan = 0;
+    for (int d = 0; d < ks_ndb(); d++)
+        s->db[d].snap_db = d;
 }
 
 
@@ -584,7 +602,8 @@ static uint64_t save_orphans(struct out *o, struct rdb_buf *b, struct rdb_buf *z
             return n;
         list = t->next;
         n++;
-        struct sweep w = {t->db, 0, NULL, -1, t->mark, t->s, NULL, 0, 0};
+        struct sweep w = {.db = t->db, .save_db = t->db, .cur_db = -1, .mark = t->mark,
+                          .s = t->s};
         do {
             int64_t t0 = clock_mono_us();
             w.b = o->err ? NULL : b;
@@ -639,7 +658,7 @@ static int write_snapshot(char *err, size_t cap)
     pace_begin(&pace);
     for (uint32_t i = 0; i < ks_nshards(); i++) {
         struct shard *s = ks_shard(i);
-        struct sweep w = {0, 0, NULL, -1, 0, s, &walk, 0, 0};
+        struct sweep w = {.cur_db = -1, .s = s, .walk = &walk};
         int swept = 0;
         while (!swept) {
             if (__atomic_load_n(&orphans, __ATOMIC_RELAXED)) /* free flushed memory first */
@@ -651,7 +670,7 @@ static int write_snapshot(char *err, size_t cap)
             int64_t locked = clock_mono_us(), locked_cpu = thread_cpu_us();
             swept = !s->snap_pending || sweep_shard(s, &w, SLICE_US);
             if (swept)
-                s->snap_pending = 0;
+                shard_done_locked(s);
             struct snap_capture *c = s->snap_cap;
             s->snap_cap = NULL;
             int64_t held = clock_mono_us() - locked, held_cpu = thread_cpu_us() - locked_cpu;

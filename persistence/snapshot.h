@@ -12,9 +12,9 @@
  *    (a SCAN-style cursor over each database's table, so a resize between
  *    slices misses nothing), saving and settling unsettled entries; it
  *    holds the shard lock for about SLICE_US (250 us) per slice, copying
- *    (LZF compression runs after the lock is released), and after a slice
- *    during which workers ran commands it sleeps as long as the slice
- *    took, so a save under load takes at most half a core.  A collection
+ *    (LZF compression runs after the lock is released).  It runs at idle
+ *    priority where it may, raised by a worker that waits for its lock
+ *    (snapshot.c, "pacing").  A collection
  *    of more than 1,024 elements is saved in parts of 256 over as many
  *    slices as it needs; its bytes reach the file once it is complete, and
  *    it stays unsettled until then, so a writer changing it meanwhile
@@ -33,9 +33,11 @@
  * (INCR, APPEND, collection edits).  FLUSHDB, FLUSHALL and memcached
  * flush_all hand each table they empty in a shard the save has not
  * finished to the snapshot thread (snapshot_adopt_locked: O(1) under the
- * lock), which saves its unsettled entries and frees it; SWAPDB first
- * saves everything still unsettled in the shards it swaps (a whole-shard
- * capture, kept for this rare command).  A MULTI/EXEC
+ * lock), which saves its unsettled entries and frees it.  SWAPDB swaps the
+ * tables with their db_slot, and each slot remembers which database it
+ * was at the instant (snap_db), so whoever saves an entry names the
+ * database it had then; the sweep starts the shard it is in over (its
+ * settled entries cost a bit test each).  A MULTI/EXEC
  * changes its shards only while holding all of their locks and saves every
  * old version before it changes it, so it is either wholly in the
  * snapshot or wholly out of it.
@@ -111,14 +113,8 @@ void snapshot_guard_key(struct shard *s, int db, const char *key, size_t klen, u
  * any lock, and takes their memory off s); returns 1, and the caller
  * starts db afresh without freeing anything.  0: free it as usual. */
 int snapshot_adopt_locked(struct shard *s, int db, struct htable *ht);
-/* Before changing whole databases of s (SWAPDB): save every unsettled
- * entry. */
-void snapshot_capture_locked(struct shard *s);
-static inline void snapshot_guard(struct shard *s)
-{
-    if (s->snap_pending)
-        snapshot_capture_locked(s);
-}
+/* SWAPDB of databases a and b in s: call after swapping their slots. */
+void snapshot_swapped_locked(struct shard *s, int a, int b);
 
 /* Writes refused (MISCONF): the last background save failed, save points
  * are set and stop-writes-on-bgsave-error is on. */

@@ -308,7 +308,6 @@ uint64_t ks_flush_db_locked(struct shard *s, int db)
 
 void ks_swap_db_locked(struct shard *s, int a, int b)
 {
-    snapshot_guard(s);
     if (s->nwatch) {
         shard_signal_db(s, a);
         shard_signal_db(s, b);
@@ -316,6 +315,7 @@ void ks_swap_db_locked(struct shard *s, int a, int b)
     struct db_slot t = s->db[a];
     s->db[a] = s->db[b];
     s->db[b] = t;
+    snapshot_swapped_locked(s, a, b);
     shard_db_update(s, a);
     shard_db_update(s, b);
 }

@@ -30,8 +30,10 @@ int keyspace_init(int n, int databases)
         struct shard *s = &shards[i];
         pthread_mutex_init(&s->lock, NULL);
         s->db = xcalloc((size_t)ndb, sizeof(struct db_slot));
-        for (int d = 0; d < ndb; d++)
+        for (int d = 0; d < ndb; d++) {
             ht_init(&s->db[d].ht, &s->mem);
+            s->db[d].snap_db = d;
+        }
     }
     return 0;
 }

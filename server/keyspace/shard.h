@@ -45,6 +45,9 @@ struct db_slot {
     struct htable ht;
     struct vol_array vol;
     struct evict_queue evq; /* queued eviction policies' state (eviction/) */
+    /* the database this slot was at the instant of the save in progress;
+     * its own index whenever the shard is not pending (SWAPDB, snapshot.h) */
+    int snap_db;
 };
 
 /* One WATCH of one key by one client.  `dirty` is the client's flag. */
@@ -81,6 +84,7 @@ struct shard {
      * equals snap_mark is settled (saved already, or newer than the save);
      * old versions saved by writers, waiting for the snapshot thread */
     int snap_pending;
+    int snap_rescan; /* SWAPDB moved tables: the sweep starts this shard over */
     uint8_t snap_mark;
     struct snap_capture *snap_cap;
     /* a big value the snapshot thread is saving in parts (snapshot.c);

@@ -557,17 +557,27 @@ def test_rename_move_and_copy_keep_source_and_destination(cow):
 
 
 def test_swapdb_keeps_each_database_where_it_was(cow):
-    s = cow.server()
+    # 4 shards: each takes many slices, so a swap lands mid-table
+    s = cow.server("--shards", "4")
     data = {}
     for db in (1, 2, 3, 5):
         for i in range(20):
             data[(db, b"k%d" % i)] = S("db%d:%d" % (db, i), NEVER if i % 2 else -1)
         data[(db, b"l")] = L([db] * 3)
+    # a big value (saved in parts) that moves to db 1 and is changed there
+    data[(2, b"bh")] = H({"f%d" % i: i for i in range(5000)})
+    # swapped into db 0 while the sweep is inside the filler's table there
+    # (after 50 ms of BLPOP): it lands under the sweep's cursor, so the
+    # sweep must start that shard over
+    for i in range(20000):
+        data[(11, b"w%d" % i)] = S(i)
     before = cow.write(data)
-    # the filler (db 0) moves to db 5 and back to db 7; db 1 and 2 swap;
+    # the filler (db 0) moves to db 11, 5, then 7; db 1 and 2 swap;
     # writes after each swap change the swapped databases
-    cmds = [("SWAPDB", 1, 2), ("SELECT", 1), ("SET", "k0", "after swap"), ("RPUSH", "l", "x"),
-            ("SWAPDB", 0, 5), ("SELECT", 5), ("DEL", "filler:0"), ("SET", "created", 1),
+    cmds = [("BLPOP", "nothing", 0.05), ("SWAPDB", 0, 11),
+            ("SWAPDB", 1, 2), ("SELECT", 1), ("SET", "k0", "after swap"), ("RPUSH", "l", "x"),
+            ("HSET", "bh", "f1", "after swap"),
+            ("SWAPDB", 11, 5), ("SELECT", 5), ("DEL", "filler:0"), ("SET", "created", 1),
             ("SWAPDB", 5, 7), ("SELECT", 3), ("FLUSHDB",), ("SWAPDB", 3, 9),
             ("SELECT", 9), ("SET", "created", 2)]
     cow.bgsave_with(cmds)
@@ -575,6 +585,8 @@ def test_swapdb_keeps_each_database_where_it_was(cow):
     c = s.client(db=7)
     assert c.get("filler:1") == b"v1" and c.exists("filler:0") == 0
     assert after[(1, b"k0")] == S("after swap") and after[(2, b"k1")] == before[(1, b"k1")]
+    assert after[(1, b"bh")][1][b"f1"] == b"after swap"
+    assert after[(0, b"w1")] == before[(11, b"w1")]
     assert not any(db == 3 for db, _ in after)
     cow.check(before)
 
