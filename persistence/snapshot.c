@@ -779,6 +779,7 @@ static void *snapshot_main(void *arg)
 {
     (void)arg;
     pthread_setname_np(pthread_self(), "snapshot");
+    mem_thread_own_arena(); /* see mem.h: it may be preempted at idle priority */
     pthread_mutex_lock(&lock);
     for (;;) {
         while (!requested && !stopping)

@@ -97,6 +97,16 @@ const char *mem_allocator_name(void)
 #endif
 }
 
+void mem_thread_own_arena(void)
+{
+#ifdef USE_JEMALLOC
+    unsigned arena;
+    size_t sz = sizeof(arena);
+    if (mallctl("arenas.create", &arena, &sz, NULL, 0) == 0)
+        mallctl("thread.arena", NULL, NULL, &arena, sizeof(arena));
+#endif
+}
+
 size_t mem_allocated_total(void)
 {
 #ifdef USE_JEMALLOC

@@ -37,5 +37,10 @@ size_t mem_accounted_estimate(void);
 const char *mem_allocator_name(void);
 /* Bytes currently allocated through the allocator (all of the process). */
 size_t mem_allocated_total(void);
+/* The calling thread allocates from an arena of its own from now on, so
+ * it never holds an allocator lock another thread's allocations wait for
+ * (the snapshot thread, which may be preempted at idle priority).  A
+ * no-op without jemalloc. */
+void mem_thread_own_arena(void);
 
 #endif
