@@ -130,7 +130,8 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/bin/%,$(wildcard tests/fuzz
 # server's config), the RDB format library in persistence/ (not the
 # snapshot, dump and restore glue, which reach the keyspace), and the
 # allocator wrappers they use.
-PERSIST_GLUE := persistence/snapshot.c persistence/rdb_dump.c persistence/rdb_restore.c
+PERSIST_GLUE := persistence/snapshot.c persistence/snapshot_pace.c persistence/rdb_dump.c \
+                persistence/rdb_restore.c
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(wildcard protocol/*.c) \
               $(filter-out $(PERSIST_GLUE),$(wildcard persistence/*.c)) \
               $(filter-out server/types/t_%.c,$(wildcard server/types/*.c)) server/core/mem.c)

@@ -14,14 +14,13 @@
 
 #include "persistence/crc64.h"
 #include "persistence/rdb_dump.h"
+#include "persistence/snapshot_pace.h"
 #include "server/commands/info.h"
 #include "server/core/clock.h"
 #include "server/core/config.h"
 #include "server/core/log.h"
 #include "server/core/mem.h"
-#include "server/core/prio.h"
 #include "server/keyspace/htable.h"
-#include "server/net/worker.h"
 
 /* Old versions saved by writers in one shard, waiting for the snapshot
  * thread: RDB bytes, every run of keys opened by its SELECTDB. */
@@ -34,7 +33,6 @@ struct snap_capture {
 /* The thread holds a shard lock for at most about this long per slice,
  * and hands the file at most about this many bytes per slice. */
 #define SLICE_US 250
-#define YIELD_FACTOR 1
 #define SLICE_BYTES (256 * 1024)
 /* A collection of more elements than WALK_ELEMENTS is saved in parts of
  * WALK_STEP elements, the slice's time checked after each, so that no
@@ -444,91 +442,6 @@ static int fsync_dir(void)
     return rc;
 }
 
-static int64_t thread_cpu_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* How the sweep shares the CPU with the workers.
- *
- * Where the process may leave idle priority (server/core/prio.h) the
- * sweep runs under SCHED_IDLE: a worker that wakes takes the core from it
- * at once, so the save uses only the CPU the machine leaves idle (a whole
- * core when that is free) and clients wait for none of it.  A worker that
- * needs the shard the thread holds raises it first (snap_lock).  With
- * 20,000 writes/s on this 2-core machine (benchmarks/snapshot.py), p99
- * during a save went from 1.2-3.2x its baseline to 0.7-1.0x, at the same
- * save speed, in three A/B runs.
- *
- * On a machine with no idle CPU that would starve the save, so each
- * PACE_WINDOW_US the thread checks what CPU it got: under PACE_MIN_PCT of
- * a core, it runs the next window at normal priority.
- *
- * At normal priority (such a window, or where idle priority cannot be
- * left), after a slice that began at t0: if the workers ran commands
- * meanwhile, sleep YIELD_FACTOR times as long as the slice took, so while
- * clients are being served a save takes at most 1/(1 + YIELD_FACTOR) of a
- * core.  Not nice 10 instead: preempted while holding a shard lock, the
- * thread stalled a worker waiting for that lock for tens of ms (max 40 ms
- * during a save at nice 10, 6.5 ms at nice 0).  Measured alternatives
- * that did not lower p99 on 2 cores: 50 us slices, sleeping twice the
- * slice (both only slowed the save), and workers asking EEVDF for 0.1 ms
- * slices so that they preempt the sweep (no consistent effect). */
-#define PACE_WINDOW_US 100000
-#define PACE_MIN_PCT 10
-struct pace {
-    int64_t win_us, win_cpu; /* the window's start: wall clock, thread CPU */
-    int64_t slept_us;        /* slept on purpose in the window (rdb-key-save-delay) */
-    int normal;              /* this window runs at normal priority */
-    uint64_t starved;        /* windows run at normal priority after a starved one */
-};
-
-static void yield_to_requests(int64_t t0)
-{
-    static uint64_t seen;
-    uint64_t n = workers_commands();
-    if (n != seen) {
-        seen = n;
-        usleep((useconds_t)((clock_mono_us() - t0) * YIELD_FACTOR));
-    }
-}
-
-static void pace_begin(struct pace *p)
-{
-    p->win_us = clock_mono_us();
-    p->win_cpu = thread_cpu_us();
-    p->normal = !prio_idle_usable();
-    p->starved = 0;
-    p->slept_us = 0;
-    prio_idle_enter();
-}
-
-static void pace_slice(struct pace *p, int64_t t0)
-{
-    if (prio_idle_usable()) {
-        int64_t now = clock_mono_us();
-        if (now - p->win_us >= PACE_WINDOW_US) {
-            int64_t cpu = thread_cpu_us();
-            if (p->normal) {
-                p->normal = 0;
-                prio_idle_enter();
-            } else if ((cpu - p->win_cpu) * 100 < (now - p->win_us - p->slept_us) * PACE_MIN_PCT) {
-                p->normal = 1;
-                p->starved++;
-                prio_idle_leave();
-            }
-            p->win_us = now;
-            p->win_cpu = cpu;
-            p->slept_us = 0;
-        }
-        if (!p->normal)
-            return;
-    }
-    yield_to_requests(t0);
-}
-
 /* rdb-key-save-delay: sleep for the keys swept since the last call, off the
  * locks (Redis sleeps per key in its child). */
 static void key_save_delay(struct sweep *w, struct pace *p)
@@ -543,27 +456,10 @@ static void key_save_delay(struct sweep *w, struct pace *p)
         int64_t t0 = clock_mono_us();
         if (us)
             usleep((useconds_t)us);
-        p->slept_us += clock_mono_us() - t0;
+        pace_slept(p, clock_mono_us() - t0);
     }
 }
 
-/* The thread's shard lock.  idle_holder is set before the lock is taken
- * and cleared after it is released, so a worker that finds the lock
- * taken while the thread holds it always sees it (and at worst raises the
- * thread while a worker holds it: harmless). */
-static void snap_lock(struct shard *s)
-{
-    if (prio_idle_now())
-        __atomic_store_n(&s->idle_holder, 1, __ATOMIC_RELAXED);
-    shard_lock(s);
-}
-
-static void snap_unlock(struct shard *s)
-{
-    shard_unlock(s);
-    __atomic_store_n(&s->idle_holder, 0, __ATOMIC_RELAXED);
-    prio_settle();
-}
 
 /* Hand a slice to the file: b as swept (its deferred strings compressed
  * into z first), then empty both. */
@@ -617,9 +513,9 @@ static uint64_t save_orphans(struct out *o, struct rdb_buf *b, struct rdb_buf *z
         size_t acct = 0; /* what the entries and buckets held, as a negative delta */
         t->ht.memctr = &acct;
         ht_deinit(&t->ht, orphan_free_entry, &acct);
-        snap_lock(t->s);
+        pace_lock(t->s);
         shard_mem_add(t->s, (long long)acct);
-        snap_unlock(t->s);
+        pace_unlock(t->s);
         free(t);
     }
 }
@@ -666,15 +562,15 @@ static int write_snapshot(char *err, size_t cap)
             w.b = o.err ? NULL : &b;
             w.cur_db = -1;
             int64_t t0 = clock_mono_us();
-            snap_lock(s);
-            int64_t locked = clock_mono_us(), locked_cpu = thread_cpu_us();
+            pace_lock(s);
+            int64_t locked = clock_mono_us(), locked_cpu = clock_thread_cpu_us();
             swept = !s->snap_pending || sweep_shard(s, &w, SLICE_US);
             if (swept)
                 shard_done_locked(s);
             struct snap_capture *c = s->snap_cap;
             s->snap_cap = NULL;
-            int64_t held = clock_mono_us() - locked, held_cpu = thread_cpu_us() - locked_cpu;
-            snap_unlock(s);
+            int64_t held = clock_mono_us() - locked, held_cpu = clock_thread_cpu_us() - locked_cpu;
+            pace_unlock(s);
             slices++;
             held_us += held;
             if (held > held_max_us)
@@ -707,13 +603,9 @@ static int write_snapshot(char *err, size_t cap)
      * one over only while its shard is pending, under that shard's lock,
      * and the sweep has since taken each shard's lock to finish it. */
     flushed += save_orphans(&o, &b, &z, &pace);
-    prio_idle_leave();
+    pace_end(&pace);
     char pace_note[96];
-    if (prio_idle_usable())
-        snprintf(pace_note, sizeof(pace_note), "at idle priority (%llu windows at normal "
-                 "priority when starved)", (unsigned long long)pace.starved);
-    else
-        snprintf(pace_note, sizeof(pace_note), "at normal priority (idle priority not permitted)");
+    pace_describe(&pace, pace_note, sizeof(pace_note));
     if (walk.active && walk.taken) /* ended by a writer after its shard's last slice */
         walk.taken_over++;
     walk_drop(&walk);
@@ -833,7 +725,7 @@ static void *snapshot_main(void *arg)
 
 void snapshot_init(void)
 {
-    prio_init();
+    pace_init();
     pthread_mutex_lock(&lock);
     last_save_s = clock_wall_ms() / 1000;
     stopping = 0;
